@@ -1,0 +1,63 @@
+import type { LogLevel } from '@nestjs/common';
+import type { MigrationPhase } from '@app/redis-cache';
+
+/** A client allowed to call the API with its own bearer token. */
+export interface ClientCredential {
+  readonly token: string;
+  readonly clientId: string;
+}
+
+/** The whole runtime configuration, validated once at boot by `loadConfig`. Nothing else reads `process.env`. */
+export interface AppConfig {
+  readonly nodeEnv: 'development' | 'test' | 'production';
+  readonly port: number;
+  readonly host: string;
+  /** The configured level and every more severe one, as Nest's ConsoleLogger wants them. */
+  readonly logLevels: LogLevel[];
+  readonly database: {
+    /** Absent → embedded PGlite under `<dataDir>/pglite`. */
+    readonly url?: string;
+    readonly dataDir: string;
+    readonly poolSize: number;
+    /** Server-side `statement_timeout`: a query running longer is cancelled (the request gets a `503`). */
+    readonly statementTimeoutMs: number;
+    /** Longest wait for a pooled connection (or a new one): beyond it the request fails fast with `503`. */
+    readonly acquireTimeoutMs: number;
+  };
+  readonly redis: {
+    /** Absent → the cache serves from in-process memory only. */
+    readonly url?: string;
+    readonly commandTimeoutMs: number;
+  };
+  readonly cache: {
+    readonly ttlSeconds: number;
+    readonly prefix: string;
+    /** How long an unknown job id is remembered as "not found". */
+    readonly negativeTtlSeconds: number;
+    /** How long past its TTL a job may still be served (marked `X-Cache: STALE`) while PostgreSQL fails. */
+    readonly graceSeconds: number;
+    /**
+     * Soft bound of a job or page load: past it, an entry within the grace period is served (`STALE`) while
+     * the load finishes in the background. A cold read keeps waiting for the database's own bounds. 0 = off.
+     */
+    readonly loadTimeoutMs: number;
+    /**
+     * Phase of each namespace moving off a legacy cache (`CACHE_MIGRATION_PHASES=job=dual-write`). Only
+     * `job` has a legacy source (the `job_progress_cache` column); empty = no legacy source.
+     */
+    readonly migrationPhases: Readonly<Partial<Record<MigratingNamespace, MigrationPhase>>>;
+  };
+  readonly auth: {
+    /** False when neither ADMIN_TOKEN nor AUTH_TOKENS is set: every caller is the admin (local use only). */
+    readonly enabled: boolean;
+    readonly adminToken?: string;
+    readonly clients: readonly ClientCredential[];
+  };
+}
+
+/** Namespaces this service can migrate off a legacy cache. */
+export const MIGRATING_NAMESPACES = ['job'] as const;
+export type MigratingNamespace = (typeof MIGRATING_NAMESPACES)[number];
+
+/** Client id used for jobs created while auth is off. */
+export const LOCAL_CLIENT_ID = 'local';

@@ -1,0 +1,71 @@
+// Writes BENCHMARKS.md from one run's results: machine, versions, command line, then one table per
+// scenario with medians, min–max, p50/p99 and ours ÷ each variant, and the goals met or missed.
+import { writeFileSync } from 'node:fs';
+import { fmt } from './log.mjs';
+import { ratio } from './stats.mjs';
+import { HTTP_VARIANTS } from './variants.mjs';
+import { LIBRARY_OPS } from '../scenarios/library-ops.scenario.mjs';
+
+const x = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
+
+function httpTable(results, bytes) {
+  const ours = results.ours?.rps.median;
+  const rows = Object.entries(results).map(([name, r]) => `| ${HTTP_VARIANTS[name].label} | ${fmt(r.rps.median)} | ${fmt(r.rps.min)}–${fmt(r.rps.max)} | ${fmt(r.p50.median, 1)} | ${fmt(r.p99.median, 1)} | ${r.failed} | ${bytes?.[name] ?? '–'} | ${name === 'ours' ? '1.00×' : x(ratio(ours, r.rps.median))} |`);
+  return ['| variant | req/s (median) | min–max | p50 ms | p99 ms | failed | body bytes | ours ÷ variant |', '|---|---:|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+function coldTable(cold) {
+  const rows = Object.entries(cold).map(([name, r]) => `| ${HTTP_VARIANTS[name].label} | ${r.polls} polls / ${r.jobs} jobs | ${r.cold.db.reads} | ${r.warm.db.reads} | ${fmt(r.cold.latency.p50, 1)} / ${fmt(r.cold.latency.p99, 1)} | ${JSON.stringify(r.cold.statuses)} |`);
+  return ['| variant | burst | PostgreSQL reads, cold | reads, same burst warm | cold p50 / p99 ms | statuses |', '|---|---|---:|---:|---:|---|', ...rows].join('\n');
+}
+
+function mixTable(mix) {
+  const rows = Object.entries(mix).map(([name, r]) => `| ${HTTP_VARIANTS[name].label} | ${fmt(r.polls)} (${r.failedPolls} failed) | ${fmt(r.patches)} (${r.failedPatches} failed) | ${r.db.reads} | ${fmt(r.readsPer1000Polls, 1)} | ${fmt(r.dbHitRate, 1)} % | ${r.cacheHitRate === undefined ? '–' : `${fmt(r.cacheHitRate, 1)} %`} | ${fmt(r.pollP99, 1)} |`);
+  return ['| variant | polls | progress updates | poll reads | reads per 1 000 polls | hit rate (from PostgreSQL) | hit rate (its own stats) | poll p99 ms |', '|---|---:|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+function outageTable(outage) {
+  const rows = [];
+  for (const [name, r] of Object.entries(outage)) {
+    if (r.error) { rows.push(`| ${HTTP_VARIANTS[name].label} | error: ${r.error.split('\n')[0]} | | | | | |`); continue; }
+    for (const p of r.phases) rows.push(`| ${HTTP_VARIANTS[name].label} | ${p.label} | ${fmt(p.rps)} | ${fmt(p.p50, 1)} | ${fmt(p.p99, 1)} | ${fmt(p.max, 1)} | ${p.failed} |`);
+  }
+  return ['| variant | phase | req/s | p50 ms | p99 ms | max ms | failed |', '|---|---|---:|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+function libraryTable(lib) {
+  const names = Object.keys(lib.ops.getL1 ?? {});
+  const cell = (c) => (c.error ? 'unavailable' : c.unsupported ? 'n/a' : `${fmt(c.median)} (${fmt(c.min)}–${fmt(c.max)})${c.errors ? ` ⚠ ${c.errors} errors` : ''}`);
+  const rows = Object.entries(LIBRARY_OPS).map(([op, label]) => {
+    const ours = lib.ops[op].ours?.median;
+    return `| ${label} | ${names.map((n) => cell(lib.ops[op][n])).join(' | ')} | ${names.filter((n) => n !== 'ours').map((n) => `${n} ${x(ratio(ours, lib.ops[op][n].median))}`).join(', ')} |`;
+  });
+  return [`| operation | ${names.join(' | ')} | ours ÷ |`, `|---|${names.map(() => '---:|').join('')}---|`, ...rows].join('\n');
+}
+
+function goalsTable(goals) {
+  const rows = goals.map((g) => `| ${g.status === 'MISSED' ? '**MISSED**' : g.status} | ${g.text} | ${g.actual ?? '–'} | ${g.target} | ${g.note ?? ''} |`);
+  return ['| status | goal | this run | target | note |', '|---|---|---:|---|---|', ...rows].join('\n');
+}
+
+/** Renders and writes the Markdown report. */
+export function writeReport(path, run) {
+  const r = run.results;
+  const s = [];
+  s.push('# Benchmarks', '', `Written by \`bench/run.mjs\` on ${run.startedAt} (${run.mode} mode, ${fmt(run.elapsedSec)} s). Raw figures: \`${run.resultsFile}\`.`, '');
+  s.push(run.mode === 'quick' ? '> Quick mode: 1 s samples, 2 rounds. On this shared 2-core machine the HTTP ratios of a quick run swing by ±30 % between runs; judge a hot-path change by the full run (`npm run bench`, 5 rounds × 10 s).\n' : '');
+  s.push('Absolute figures on a shared 2-core machine mean little alone: read the ratios, all taken from this one run, variants interleaved across rounds, each variant in its own process and the load generator (autocannon, via its API) in another.', '');
+  s.push('## Machine and versions', '', `- Command: \`${run.command}\``, `- Machine: ${run.env.machine.cpu}, ${run.env.machine.cores} cores, ${run.env.machine.memoryGiB} GiB, ${run.env.machine.os}; load average at start ${run.env.machine.loadavg.join(' / ')}`);
+  s.push(`- Versions: ${Object.entries(run.env.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  s.push(`- Settings: ${run.opts.jobs} jobs seeded; TTL ${run.opts.ttlSeconds} s; HTTP rounds ${run.opts.rounds} × ${run.opts.durationSec} s (after a warm-up of ${run.opts.warmupRequests ? `${run.opts.warmupRequests} requests` : `${run.opts.warmupSec} s`}), 50 connections; library rounds ${run.opts.libRounds} × ${run.opts.libSec} s, 50 callers`);
+  if (!run.oursAvailable) s.push('', `> **ours was not measured**: ${run.oursUnavailableReason}. Every ratio to ours is "–" and its goals are "not measured".`);
+  s.push('', '## Goals', '', goalsTable(r.goals), '');
+  if (r.warmPoll) s.push('## 1. Warm poll of one job', '', httpTable(r.warmPoll, r.payloadBytes), '');
+  if (r.spread) s.push(`## 2. Polls spread over ${r.spreadJobs} jobs (caches warmed first)`, '', httpTable(r.spread, r.payloadBytes), '');
+  if (r.coldBurst && Object.keys(r.coldBurst).length) s.push('## 3. Cold burst', '', 'All polls in flight at once, round-robin over the jobs. Reads = SELECTs on the variant\'s table outside a transaction, counted on the wire by a proxy in front of PostgreSQL.', '', coldTable(r.coldBurst), '');
+  if (r.mix && Object.keys(r.mix).length) s.push('## 4. Realistic mix', '', `Pollers at ${run.opts.mixRate} polls/s over 100 active jobs for ${run.opts.mixSec} s while a worker PATCHes each job once a second. The seed's figure: 40 polls → 4–6 queries (100–150 per 1 000).`, '', mixTable(r.mix), '');
+  if (r.outage) s.push('## 5. Redis killed and restarted under load', '', `Each variant on its own redis-server; 100 warm jobs, 50 connections, request timeout ${run.opts.outageTimeoutSec} s.`, '', outageTable(r.outage), '');
+  if (r.library) s.push('## 6. Library operations (one process per library, 50 concurrent callers, ops/s median (min–max))', '', 'L1 hit and set and getOrLoad use each library\'s two-tier setup (in-memory + Redis); L2 hit uses a Redis-only instance. raw-ioredis = auto-pipelined GET + JSON.parse, no L1.', '', libraryTable(r.library), '', ...Object.entries(r.library.errors).map(([n, e]) => `- ${n} unavailable: ${e}`), '');
+  if (r.profile) s.push('## Profile of ours on the warm poll (self time, top functions)', '', `From \`${r.profile.file}\`: ${r.profile.samples} busy samples (${r.profile.idleSamples} idle samples left out), ${run.opts.profileSec} s of warm polls of one job, 50 connections.`, '', '| self % | function | where |', '|---:|---|---|', ...r.profile.top.map((t) => `| ${t.selfPct.toFixed(1)} | ${t.fn} | ${t.where} |`), '');
+  writeFileSync(path, `${s.join('\n')}\n`);
+}

@@ -1,0 +1,357 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { CacheStatsCounter } from '../cache-stats.js';
+import type { CacheLogger } from '../cache.types.js';
+import { scrubSecrets } from '../redis-connection.js';
+import { AckWaiter, type AckOutcome } from './ack-waiter.js';
+import { decodeBusMessage, encodeBusMessage, type BusInvalidation } from './bus-message.js';
+
+/** State of the bus, for stats and health. `live` = subscribed and the L1 lease is valid. */
+export type BusState = 'connecting' | 'live' | 'lapsed' | 'closed';
+
+/** How a broadcast ended: acked by every receiver, waited out the lease, not sent, or sent without waiting. */
+export type BroadcastOutcome = AckOutcome | 'unreachable' | 'sent';
+
+/** Options of {@link InvalidationBus}. */
+export interface InvalidationBusOptions {
+  /** The fail-fast connection settings shared with the data client (the bus opens its own connection). */
+  connection: RedisOptions;
+  secrets: readonly string[];
+  /** Broadcast channel; acks go to `<channel>:ack:<instanceId>`. */
+  channel: string;
+  instanceId: string;
+  /** How long one heartbeat round trip lets this instance serve L1 entries under the strict policy. */
+  leaseMs: number;
+  heartbeatMs: number;
+  /**
+   * Cluster mode: sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`). The channel must carry a hash tag so the ack
+   * channels share its slot, and `locate` names the node that owns that slot now; the subscriber connects
+   * there (re-asked before every reconnect, so a moved slot is followed).
+   */
+  sharded?: { locate: () => { host: string; port: number } | undefined };
+  /** Bound of SUBSCRIBE and of connecting. */
+  timeoutMs: number;
+  /** PUBLISH on the data connection, through the guard; resolves to the receiver count, rejects on failure. */
+  publish: (channel: string, payload: string) => Promise<number>;
+  /**
+   * Whether the publishing connection is up. While it is not, heartbeats are skipped rather than sent to
+   * fail: a refused heartbeat would count as an error and feed the breaker, and without heartbeats the lease
+   * lapses, which is the safe side anyway.
+   */
+  canPublish?: () => boolean;
+  stats: CacheStatsCounter;
+  logger?: CacheLogger;
+  /** Applies a remote invalidation to L1, synchronously (it is acked right after). */
+  onInvalidation: (message: BusInvalidation) => void;
+  /** The subscription (re)started or the lease lapsed: messages may have been missed, drop L1. */
+  onMissedMessages: () => void;
+  /** Monotonic clock in ms (injectable for tests). */
+  now?: () => number;
+}
+
+/**
+ * The cross-instance invalidation bus: Redis pub/sub on a connection of its own, fail-fast like the rest.
+ *
+ * Guarantee (for entries under the strict policy): when {@link broadcast} with `waitForAcks` resolves, no
+ * live instance will serve an L1 entry that the invalidation removed. Two mechanisms make that hold:
+ * - **Acks.** Receivers drop the L1 entries, then ack on the sender's reply channel. The sender waits for
+ *   as many acks as PUBLISH reported receivers and for every instance it heard from within the lease (so a
+ *   subscriber Redis already dropped but that has not noticed yet is still waited for) — or, once its own
+ *   subscription is a lease old and the broadcast came back through it, only for the instances it heard
+ *   from within the lease: a silent one holds no lease (the proof is in `ack-waiter.ts`). A peer whose
+ *   socket Redis still counts but that is gone (black-holed) then costs one lease wait, not one per write.
+ * - **Lease.** Each instance publishes a heartbeat every `heartbeatMs` and may serve strict L1 entries only
+ *   until `sentAt + leaseMs` of the last heartbeat of its own that came back through its subscription.
+ *   Redis delivers in order on one connection, so that heartbeat proves every invalidation published before
+ *   it was already applied. An instance that is partitioned, frozen or disconnected stops serving L1 at most
+ *   `leaseMs` after the sender's PUBLISH was answered — which is exactly how long the sender waits at most.
+ * After a reconnect (messages were lost) or a lapsed lease, the engine drops L1 before serving it again.
+ *
+ * On a Redis Cluster plain PUBLISH is forwarded to every node over the cluster bus, and two messages sent to
+ * different nodes can reach a subscriber in either order, which would break the lease argument; PUBLISH also
+ * counts only the receiving node's subscribers. So the bus uses sharded pub/sub there: every instance
+ * publishes (`SPUBLISH`) to, and subscribes (`SSUBSCRIBE`) at, the one node owning the channel's slot —
+ * the same single ordered stream as on one server, and an exact receiver count. (The ack waiter would cope
+ * with an undercount anyway: it also waits for every instance heard within the lease.)
+ */
+export class InvalidationBus {
+  private readonly sub: Redis;
+  private readonly now: () => number;
+  private readonly ackChannel: string;
+  private subscribed = false;
+  private closed = false;
+  private leaseUntil = 0;
+  private seq = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly heartbeatsSent = new Map<string, number>();
+  private readonly members = new Map<string, number>();
+  private readonly waits = new Map<string, AckWaiter>();
+  private lastReceivers = 0;
+  /** When the current subscription's SUBSCRIBE was answered; undefined while not (yet) known for it. */
+  private subscribedAt?: number;
+  private lastForcedResubscribe = 0;
+
+  constructor(private readonly options: InvalidationBusOptions) {
+    this.now = options.now ?? (() => performance.now());
+    this.ackChannel = InvalidationBus.ackChannelOf(options.channel, options.instanceId);
+    const baseRetry = options.connection.retryStrategy;
+    this.sub = new Redis({
+      ...options.connection,
+      lazyConnect: true,
+      autoResubscribe: false,
+      enableAutoPipelining: false,
+      enableOfflineQueue: false,
+      retryStrategy: (attempt) => {
+        this.aim();
+        return baseRetry ? baseRetry(attempt) : Math.min(attempt * 50, 2000);
+      },
+    });
+    this.sub.on('ready', () => void this.subscribe());
+    this.sub.on('close', () => this.lost());
+    this.sub.on('error', (error: Error) => {
+      options.logger?.debug?.(`cache bus error: ${scrubSecrets(error.message, options.secrets)}`);
+    });
+    this.sub.on(options.sharded ? 'smessage' : 'message', (channel: string, raw: string) => this.receive(channel, raw));
+  }
+
+  /**
+   * Sharded mode: points the subscriber at the current owner of the channel's slot before it (re)connects.
+   * ioredis' connector reads host and port from the client's own options object on every connect.
+   */
+  private aim(): void {
+    const node = this.options.sharded?.locate();
+    if (!node) return;
+    this.sub.options.host = node.host;
+    this.sub.options.port = node.port;
+  }
+
+  private static ackChannelOf(channel: string, instanceId: string): string {
+    return `${channel}:ack:${instanceId}`;
+  }
+
+  /** Connects and subscribes, bounded by the connect timeout; never throws (ioredis keeps retrying). */
+  async start(): Promise<void> {
+    this.timer = setInterval(() => this.tick(), this.options.heartbeatMs);
+    this.timer.unref();
+    this.aim();
+    let deadline: NodeJS.Timeout | undefined;
+    const connected = this.sub.connect().then(() => true, (error: unknown) => {
+      this.options.logger?.warn(`cache bus not connected yet (${scrubSecrets(String(error), this.options.secrets)}); retrying`);
+      return false;
+    });
+    await Promise.race([connected, new Promise<boolean>((resolve) => { deadline = setTimeout(() => resolve(false), this.options.timeoutMs); })]);
+    clearTimeout(deadline);
+  }
+
+  /** Says goodbye (best effort), stops the heartbeat and closes the connection; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    if (this.subscribed) {
+      await this.options.publish(this.options.channel, encodeBusMessage({ op: 'bye', from: this.options.instanceId })).catch((error: unknown) => {
+        this.options.logger?.debug?.(`cache bus goodbye not sent: ${(error as Error).message}`);
+      });
+    }
+    this.subscribed = false;
+    this.leaseUntil = 0;
+    this.sub.disconnect(false);
+  }
+
+  /** Whether strict L1 entries may be served now. */
+  leaseValid(): boolean {
+    return this.leaseUntil > this.now();
+  }
+
+  /** Sends a heartbeat now (when subscribed and the publishing connection is up). */
+  heartbeatNow(): void {
+    this.tick();
+  }
+
+  /** Resolves once a lease is held, or after `timeoutMs` (never rejects). */
+  async waitForLease(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && !this.leaseValid() && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** The bus state (see {@link BusState}). */
+  get state(): BusState {
+    if (this.closed) return 'closed';
+    if (!this.subscribed) return 'connecting';
+    return this.leaseValid() ? 'live' : 'lapsed';
+  }
+
+  /** Instances heard from within the lease, this one excluded, and the receiver count of the last broadcast. */
+  get peers(): { alive: number; lastReceivers: number } {
+    return { alive: this.alive(this.now()).size, lastReceivers: this.lastReceivers };
+  }
+
+  /**
+   * Publishes an invalidation. With `waitForAcks`, resolves once it is confirmed (see the class comment),
+   * at most `leaseMs` after PUBLISH was answered; `unreachable` if it could not be published at all.
+   */
+  async broadcast(invalidation: BusInvalidation, waitForAcks: boolean): Promise<BroadcastOutcome> {
+    this.seq += 1;
+    const id = String(this.seq);
+    const payload = encodeBusMessage({ ...invalidation, from: this.options.instanceId, id, ack: waitForAcks });
+    const waiter = waitForAcks ? new AckWaiter() : undefined;
+    if (waiter) this.waits.set(id, waiter);
+    try {
+      let receivers: number;
+      try {
+        receivers = await this.options.publish(this.options.channel, payload);
+      } catch (error) {
+        // Counted and logged by the guard; the caller marks the keys for re-publication on recovery.
+        this.options.logger?.debug?.(`cache bus publish failed: ${(error as Error).message}`);
+        this.options.stats.increment('busUnconfirmed');
+        return 'unreachable';
+      }
+      this.options.stats.increment('busPublished');
+      this.lastReceivers = receivers;
+      if (!waiter) return 'sent';
+      const window = this.window();
+      const outcome = await waiter.settle({ receivers, members: this.members, windowMs: window, maxWaitMs: window, now: this.now });
+      if (outcome === 'lease-expired') this.options.stats.increment('busAckTimeouts');
+      return outcome;
+    } finally {
+      this.waits.delete(id);
+    }
+  }
+
+  /** The lease as another instance may count it, seen from here: 1 % + 5 ms for timers and clock rates. */
+  private window(): number {
+    return Math.ceil(this.options.leaseMs * 1.01) + 5;
+  }
+
+  private alive(now: number): Set<string> {
+    const alive = new Set<string>();
+    for (const [id, seen] of this.members) {
+      if (now - seen <= this.window()) alive.add(id);
+      else this.members.delete(id);
+    }
+    return alive;
+  }
+
+  private async subscribe(): Promise<void> {
+    if (this.closed) return;
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      const channels = [this.options.channel, this.ackChannel];
+      await Promise.race([
+        this.options.sharded ? this.sub.ssubscribe(...channels) : this.sub.subscribe(...channels),
+        new Promise<never>((_, reject) => { deadline = setTimeout(() => reject(new Error('subscribe timed out')), this.options.timeoutMs); }),
+      ]);
+    } catch (error) {
+      this.options.stats.increment('errors');
+      this.options.logger?.warn(`cache bus subscribe failed (${scrubSecrets((error as Error).message, this.options.secrets)}); reconnecting`);
+      this.sub.disconnect(true);
+      return;
+    } finally {
+      clearTimeout(deadline);
+    }
+    if (this.closed) return;
+    // Taken after the reply, so it is no earlier than Redis subscribed us (see AckWaiter's heard rule).
+    this.subscribedAt = this.now();
+    this.subscribed = true;
+    // Whatever was published while we were not subscribed is lost: L1 may hold entries it invalidated.
+    this.options.stats.increment('busResubscribes');
+    this.options.onMissedMessages();
+    this.options.logger?.log('cache bus subscribed');
+    this.tick();
+  }
+
+  private lost(): void {
+    if (this.closed) return;
+    if (this.subscribed) this.options.logger?.warn('cache bus connection lost; strict L1 entries are served until the lease lapses, then not until resubscribed');
+    this.subscribed = false;
+    this.subscribedAt = undefined;
+    // The lease is left to run out by itself rather than zeroed: a writer that heard this instance within
+    // the lease waits for its ack (or for the lease to pass) before acknowledging, so L1 stays correct until
+    // then, and a short blip (a Redis restart) does not send every read to the loader.
+    this.heartbeatsSent.clear();
+  }
+
+  private tick(): void {
+    if (this.closed || !this.subscribed) return;
+    const now = this.now();
+    if (this.options.sharded && this.leaseUntil !== 0 && now - this.leaseUntil > 2 * this.options.leaseMs
+      && now - this.lastForcedResubscribe > 2 * this.options.leaseMs) {
+      // Subscribed, yet our own heartbeats stopped coming back: the slot may have moved (Redis then drops the
+      // shard subscription without closing the connection). Reconnect, which re-locates the slot's owner.
+      this.lastForcedResubscribe = now;
+      this.options.logger?.warn('cache bus heartbeats are not coming back; resubscribing at the channel slot\'s owner');
+      this.sub.disconnect(true);
+      return;
+    }
+    for (const [id, sentAt] of this.heartbeatsSent) if (now - sentAt > this.options.leaseMs) this.heartbeatsSent.delete(id);
+    if (this.options.canPublish && !this.options.canPublish()) return;
+    this.seq += 1;
+    const id = `hb${this.seq}`;
+    this.heartbeatsSent.set(id, now);
+    this.options.publish(this.options.channel, encodeBusMessage({ op: 'hb', from: this.options.instanceId, id })).catch((error: unknown) => {
+      // Counted and logged by the guard; without heartbeats the lease lapses, which is the safe side.
+      this.options.logger?.debug?.(`cache bus heartbeat not sent: ${(error as Error).message}`);
+    });
+  }
+
+  private receive(channel: string, raw: string): void {
+    const message = decodeBusMessage(raw);
+    if (!message) {
+      this.options.stats.increment('errors');
+      this.options.logger?.warn('cache bus ignored a malformed message');
+      return;
+    }
+    if (channel === this.ackChannel) {
+      if (message.op === 'ack') this.waits.get(message.id)?.ack(message.from);
+      return;
+    }
+    const self = message.from === this.options.instanceId;
+    switch (message.op) {
+      case 'hb':
+        if (self) this.renew(message.id);
+        else this.members.set(message.from, this.now());
+        return;
+      case 'bye':
+        this.members.delete(message.from);
+        for (const waiter of this.waits.values()) waiter.forget(message.from);
+        return;
+      case 'ack':
+        return;
+      default:
+        break;
+    }
+    if (self) {
+      const waiter = this.waits.get(message.id);
+      // Before the SUBSCRIBE reply was taken in, the subscription's age is unknown: count the receipt only.
+      if (this.subscribedAt === undefined) waiter?.ack(message.from);
+      else waiter?.selfReceived(message.from, this.subscribedAt, this.members);
+      return;
+    }
+    this.members.set(message.from, this.now());
+    this.options.stats.increment('busReceived');
+    this.options.onInvalidation(message);
+    if (message.ack) this.sendAck(message.from, message.id);
+  }
+
+  private renew(heartbeatId: string): void {
+    const sentAt = this.heartbeatsSent.get(heartbeatId);
+    if (sentAt === undefined) return;
+    this.heartbeatsSent.delete(heartbeatId);
+    const now = this.now();
+    if (this.leaseUntil !== 0 && this.leaseUntil <= now) {
+      // The lease lapsed on a live connection (a frozen event loop, a stalled network): be conservative.
+      this.options.stats.increment('busResubscribes');
+      this.options.onMissedMessages();
+    }
+    this.leaseUntil = Math.max(this.leaseUntil, sentAt + this.options.leaseMs);
+  }
+
+  private sendAck(to: string, id: string): void {
+    const payload = encodeBusMessage({ op: 'ack', from: this.options.instanceId, id });
+    this.options.publish(InvalidationBus.ackChannelOf(this.options.channel, to), payload).catch((error: unknown) => {
+      // The sender then waits out the lease instead, which is still correct.
+      this.options.logger?.debug?.(`cache bus ack not sent: ${(error as Error).message}`);
+    });
+  }
+}

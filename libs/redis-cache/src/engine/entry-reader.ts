@@ -1,0 +1,204 @@
+import type { InvalidationFence } from './bus/invalidation-fence.js';
+import type { CacheStatsCounter } from './cache-stats.js';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import type { CacheStore } from './tiers/cache-store.js';
+import type { MemoryStore } from './tiers/memory-store.js';
+
+/** An entry found in a tier. `stale` = past its logical expiry but inside the grace period. */
+export interface FoundEntry {
+  env: Envelope;
+  source: 'l1' | 'l2';
+  stale: boolean;
+}
+
+/** Dependencies of {@link EntryReader}. */
+export interface EntryReaderOptions {
+  /** L1, or `undefined` when it is switched off. */
+  mem?: MemoryStore;
+  /** L2 if usable right now. */
+  l2: () => CacheStore | undefined;
+  stats: CacheStatsCounter;
+  graceMs: number;
+  l1TtlMs: number;
+  /** Whether the L1 entry under a key may be served now (coherence policy and bus lease). */
+  trusted: (pk: string) => boolean;
+  fence: InvalidationFence;
+}
+
+const COUNTER = /^-?\d+$/;
+
+/**
+ * The read path shared by `get`, `getOrLoad`, `exists` and `ttl`: L1, then L2 with back-fill of L1.
+ * Entries that do not decode are a miss, are deleted (compare-and-delete, so a good value written meanwhile
+ * survives) and are counted as errors. Tagged entries are checked against the tier's current tag generations.
+ */
+export class EntryReader {
+  constructor(private readonly o: EntryReaderOptions) {}
+
+  private decode(raw: string): Envelope | undefined {
+    try {
+      return decodeEnvelope(raw);
+    } catch (error) {
+      void error; // the caller counts and deletes; the content is never logged
+      return undefined;
+    }
+  }
+
+  /** L1 only, synchronous. Counts an L1 hit for a fresh entry, an L1 miss only if `countMiss`. */
+  readL1(pk: string, allowStale: boolean, countMiss = false): FoundEntry | undefined {
+    const mem = this.o.mem;
+    if (!mem) return undefined;
+    const raw = mem.getSync(pk);
+    let found: FoundEntry | undefined;
+    if (raw !== undefined) {
+      const env = this.decode(raw);
+      if (!env) {
+        this.o.stats.increment('errors');
+        mem.clearKey(pk);
+      } else if (env.tags.length > 0 && !sameGenerations(env, mem.tagGenerationsSync(env.tags.map(([t]) => t)))) {
+        mem.clearKey(pk);
+      } else {
+        // An entry the coherence lease does not cover may be outdated: usable only as a fail-safe fallback.
+        const stale = env.expiresAt <= Date.now() || (env.kind !== 'T' && !this.o.trusted(pk));
+        if (!stale || allowStale) found = { env, source: 'l1', stale };
+      }
+    }
+    if (found && !found.stale && found.env.kind !== 'T') this.o.stats.increment('l1Hits', 1, pk);
+    else if (countMiss) this.o.stats.increment('l1Misses', 1, pk);
+    return found;
+  }
+
+  /** L1, then L2 (back-filling L1 with the remaining TTL). Never throws for Redis reasons. */
+  async read(pk: string, options: { allowStale: boolean; skipL1Count?: boolean }): Promise<FoundEntry | undefined> {
+    const local = this.readL1(pk, options.allowStale, !options.skipL1Count);
+    if (local && !local.stale && local.env.kind !== 'T') return local;
+    const l2 = this.o.l2();
+    if (!l2) return local;
+    const epoch = this.o.mem?.tagEpoch;
+    const stamp = this.o.fence.stamp();
+    let raw: string | undefined;
+    let env: Envelope | undefined;
+    try {
+      raw = await l2.get(pk);
+      env = raw === undefined ? undefined : this.decode(raw);
+      if (raw !== undefined && !env) {
+        this.o.stats.increment('errors');
+        await l2.deleteIfEquals(pk, raw);
+      } else if (raw !== undefined && env && env.tags.length > 0) {
+        const gens = await l2.tagGenerations(env.tags.map(([t]) => t));
+        if (!sameGenerations(env, gens)) {
+          // Invalidated by tag: remove it so a versioned fill is not blocked by a dead entry.
+          await l2.deleteIfEquals(pk, raw);
+          env = undefined;
+        }
+      }
+    } catch (error) {
+      void error; // the guard counted and logged it; L1's answer stands
+      return local;
+    }
+    const now = Date.now();
+    if (!env || (env.expiresAt <= now && !options.allowStale)) {
+      this.o.stats.increment('l2Misses', 1, pk);
+      return local;
+    }
+    const stale = env.expiresAt <= now;
+    if (!stale) {
+      if (env.kind !== 'T') this.o.stats.increment('l2Hits', 1, pk);
+      this.backfill(pk, raw!, env, epoch, stamp, now);
+    }
+    return { env, source: 'l2', stale };
+  }
+
+  /**
+   * Several keys: L1 for each, then the L1 misses from L2 in one MGET round trip. Tagged entries (rare in a
+   * multi-get) take the single-key path, which checks their tag generations.
+   */
+  async readMany(pks: readonly string[]): Promise<Array<FoundEntry | undefined>> {
+    const out = pks.map((pk) => {
+      const local = this.readL1(pk, false, true);
+      return local && local.env.kind !== 'T' ? local : undefined;
+    });
+    const missing = out.flatMap((found, i) => (found ? [] : [i]));
+    const l2 = this.o.l2();
+    if (!l2 || missing.length === 0) return out;
+    const epoch = this.o.mem?.tagEpoch;
+    const stamp = this.o.fence.stamp();
+    let raws: Array<string | undefined>;
+    try {
+      raws = await l2.getMany(missing.map((i) => pks[i]));
+    } catch (error) {
+      void error; // the guard counted and logged it; L1's answers stand
+      return out;
+    }
+    const now = Date.now();
+    for (const [n, i] of missing.entries()) {
+      const raw = raws[n];
+      const env = raw === undefined ? undefined : this.decode(raw);
+      if (raw !== undefined && !env) {
+        this.o.stats.increment('errors');
+        await l2.deleteIfEquals(pks[i], raw).catch((error: unknown) => void error);
+      } else if (env && env.tags.length > 0) {
+        out[i] = await this.read(pks[i], { allowStale: false, skipL1Count: true });
+        continue;
+      }
+      if (!env || env.expiresAt <= now) {
+        this.o.stats.increment('l2Misses', 1, pks[i]);
+        continue;
+      }
+      if (env.kind !== 'T') this.o.stats.increment('l2Hits', 1, pks[i]);
+      this.backfill(pks[i], raw!, env, epoch, stamp, now);
+      out[i] = { env, source: 'l2', stale: false };
+    }
+    return out;
+  }
+
+  private backfill(pk: string, raw: string, env: Envelope, epoch: number | undefined, stamp: number, now: number): void {
+    const mem = this.o.mem;
+    // An invalidation since the L2 read may concern this entry (its message can overtake the reply): skip.
+    if (!mem || mem.tagEpoch !== epoch || this.o.fence.changedSince(pk, stamp)) return;
+    const ttlMs = Math.min(env.expiresAt + (env.kind === 'V' ? this.o.graceMs : 0) - now, this.o.l1TtlMs);
+    if (ttlMs <= 0) return;
+    // L1 checks tags against its own generations: re-stamp a tagged entry with them.
+    const l1Raw = env.tags.length === 0
+      ? raw
+      : encodeEnvelope({ ...env, tags: env.tags.map(([t]) => [t, mem.tagGenerationsSync([t])[0] ?? 0]) });
+    mem.writeSync({ key: pk, raw: l1Raw, kind: env.kind, version: env.version, ttlMs });
+  }
+
+  /** Seconds to live of what `pk` holds (`-1` = no expiry), or `undefined` if absent or not a live entry. */
+  async inspect(pk: string): Promise<number | undefined> {
+    const l2 = this.o.l2();
+    const stores: CacheStore[] = [];
+    if (l2) stores.push(l2);
+    if (this.o.mem) stores.push(this.o.mem);
+    for (const store of stores) {
+      try {
+        const seen = await store.inspect(pk);
+        if (seen.type === 'none') {
+          if (store === l2 && this.o.mem) continue;
+          return undefined;
+        }
+        const seconds = seen.pttl < 0 ? -1 : toSeconds(seen.pttl);
+        if (seen.type !== 'string' || seen.raw === undefined) return seconds;
+        const env = this.decode(seen.raw);
+        if (!env) return COUNTER.test(seen.raw) ? seconds : undefined;
+        const now = Date.now();
+        if (env.kind === 'T' || env.expiresAt <= now) return undefined;
+        if (env.tags.length > 0 && !sameGenerations(env, await store.tagGenerations(env.tags.map(([t]) => t)))) return undefined;
+        return toSeconds(env.expiresAt - now);
+      } catch (error) {
+        void error; // counted and logged by the guard; try the next tier
+      }
+    }
+    return undefined;
+  }
+}
+
+function sameGenerations(env: Envelope, current: readonly number[]): boolean {
+  return env.tags.every(([, gen], i) => current[i] === gen);
+}
+
+/** Like Redis' TTL: rounded to the nearest second, but never 0 for a key that still exists. */
+function toSeconds(ms: number): number {
+  return Math.max(1, Math.round(ms / 1000));
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { decodeEnvelope, encodeEnvelope, EnvelopeFormatError, isCompressed, mayReplace, peekVersion } from './envelope.js';
+
+/** The header grammar as a regular expression: the reference the hand-written scanner must agree with. */
+const REFERENCE = /^c1\|([VNT])\|(\d*)\|(\d+)\|(\d+)\|([^|]*)\|/;
+
+describe('envelope', () => {
+  it('round-trips values, versions and tags', () => {
+    const raw = encodeEnvelope({ kind: 'V', version: 7, storedAt: 1, expiresAt: 2, tags: [['client:a,b=c', 3]], value: { a: [1] } });
+    expect(raw.startsWith('c1|V|7|1|2|')).toBe(true);
+    expect(decodeEnvelope(raw)).toEqual({ kind: 'V', version: 7, storedAt: 1, expiresAt: 2, tags: [['client:a,b=c', 3]], value: { a: [1] } });
+  });
+
+  it.each(['', 'x', 'c1|V||1|2||{', 'c2|V||1|2||1', 'c1|X||1|2||1', 'c1|T|1|1|2||{}', 'c1|V||1|2|t=x|1'])('rejects %p', (raw) => {
+    expect(() => decodeEnvelope(raw)).toThrow(EnvelopeFormatError);
+  });
+
+  it('round-trips kinds without a body, and big numbers', () => {
+    for (const kind of ['N', 'T'] as const) {
+      const env = { kind, version: 2 ** 53 - 1, storedAt: 1_700_000_000_000, expiresAt: 0, tags: [], value: undefined };
+      expect(decodeEnvelope(encodeEnvelope(env))).toEqual(env);
+    }
+    expect(decodeEnvelope('c1|N||1|2||')).toMatchObject({ kind: 'N', version: undefined, storedAt: 1, expiresAt: 2 });
+    expect(peekVersion('c1|V|12345678901234567890|1|2||1')?.version).toBe(Number('12345678901234567890'));
+  });
+
+  it('parses headers exactly like the reference grammar', () => {
+    const piece = fc.constantFrom('c1|', 'c2|', 'V', 'N', 'T', 'X', '|', '||', '0', '17', '123456789012345678', '1|2|', 'a=1', ',', '{}', '~z:', '');
+    fc.assert(fc.property(fc.array(piece, { maxLength: 14 }), (parts) => {
+      const raw = parts.join('');
+      const match = REFERENCE.exec(raw);
+      const peeked = peekVersion(raw);
+      if (!match) {
+        expect(peeked).toBeUndefined();
+        expect(isCompressed(raw)).toBe(false);
+        return;
+      }
+      expect(peeked).toEqual({ kind: match[1], version: match[2] === '' ? undefined : Number(match[2]) });
+      expect(isCompressed(raw)).toBe(raw.startsWith('~z:', match[0].length));
+    }), { numRuns: 5000 });
+    fc.assert(fc.property(fc.string({ maxLength: 40 }), (raw) => {
+      expect(peekVersion(raw) === undefined).toBe(REFERENCE.exec(raw) === null);
+    }), { numRuns: 2000 });
+  });
+
+  it('set-if-newer rule', () => {
+    const held = encodeEnvelope({ kind: 'V', version: 5, storedAt: 1, expiresAt: 2, tags: [], value: 1 });
+    expect(mayReplace(undefined, 'V', 1)).toBe(true);
+    expect(mayReplace(held, 'V', undefined)).toBe(true);
+    expect(mayReplace(held, 'V', 5)).toBe(false);
+    expect(mayReplace(held, 'V', 6)).toBe(true);
+    expect(mayReplace(held, 'T', 5)).toBe(true);
+    expect(mayReplace(held, 'T', 4)).toBe(false);
+  });
+});

@@ -1,0 +1,225 @@
+import type { GuardedCall, GuardedCallFlags } from '../guarded-call.js';
+import { escapeGlob } from '../key-builder.js';
+import { BUMP_TAGS, DELETE_IF_EQUALS, HASH_SET_WITH_TTL, INCREMENT_WITH_TTL, INSPECT, WRITE_IF_NEWER } from '../lua-scripts.js';
+import { isCluster, type RedisClient } from '../redis-client.js';
+import type { CacheStore, StoreInspection, StoreWrite } from './cache-store.js';
+
+/** The scripts as ioredis custom commands (EVALSHA, falling back to EVAL on NOSCRIPT). */
+interface ScriptCommands {
+  cacheWriteIfNewer(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  cacheDeleteIfEquals(key: string, raw: string): Promise<number>;
+  cacheIncrement(key: string, by: number, ttlMs: number): Promise<number>;
+  cacheHashSet(key: string, field: string, raw: string, ttlMs: number): Promise<number>;
+  cacheInspect(key: string): Promise<[string, string | null, number]>;
+  cacheBumpTags(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  cacheWriteIfNewerOne(key: string, ...args: Array<string | number>): Promise<number>;
+  cacheBumpTag(key: string, ttlMs: number): Promise<number>;
+}
+
+/** Defines the engine's Lua scripts on a client. */
+export function defineCacheScripts(client: RedisClient): void {
+  client.defineCommand('cacheWriteIfNewer', { lua: WRITE_IF_NEWER });
+  client.defineCommand('cacheDeleteIfEquals', { lua: DELETE_IF_EQUALS, numberOfKeys: 1 });
+  client.defineCommand('cacheIncrement', { lua: INCREMENT_WITH_TTL, numberOfKeys: 1 });
+  client.defineCommand('cacheHashSet', { lua: HASH_SET_WITH_TTL, numberOfKeys: 1 });
+  client.defineCommand('cacheInspect', { lua: INSPECT, numberOfKeys: 1 });
+  client.defineCommand('cacheBumpTags', { lua: BUMP_TAGS });
+  // One-key variants for a Cluster: with a declared key count, ioredis routes (and auto-pipelines) the
+  // script by its key; with a variable count it would take the count argument for the key.
+  client.defineCommand('cacheWriteIfNewerOne', { lua: WRITE_IF_NEWER, numberOfKeys: 1 });
+  client.defineCommand('cacheBumpTag', { lua: BUMP_TAGS, numberOfKeys: 1 });
+}
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /** Physical prefix under which tag generation keys live. */
+  tagPrefix: string;
+  /** TTL of tag generation keys in ms: must outlive every entry carrying the tag. */
+  tagTtlMs: number;
+  /** SCAN COUNT hint and UNLINK batch size. */
+  scanCount?: number;
+}
+
+/**
+ * The Redis tier. Every command goes through the {@link GuardedCall} (time bound, breaker, stats, log) and
+ * rejects with a `CacheError` on any failure; the engine decides the fallback.
+ *
+ * On a Redis Cluster every script and command touches one key, so keys need no hash tag and spread over
+ * all masters: several keys are read or deleted with one command per key (auto-pipelining sends them to
+ * each master in one batch), the tag check of a fill runs right after its write instead of inside the
+ * script (see {@link write}), `SCAN` walks every master, and the bus uses sharded pub/sub.
+ */
+export class RedisStore implements CacheStore {
+  private readonly scripts: ScriptCommands;
+  private readonly cluster: boolean;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly guard: GuardedCall,
+    private readonly options: RedisStoreOptions,
+  ) {
+    this.scripts = client as unknown as ScriptCommands;
+    this.cluster = isCluster(client);
+  }
+
+  private tagKeys(tags: readonly string[]): string[] {
+    return tags.map((tag) => this.options.tagPrefix + encodeURIComponent(tag));
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.guard.run('get', key, () => this.client.get(key))) ?? undefined;
+  }
+
+  /**
+   * Set-if-newer (and, for a fill, only if no tag was invalidated since its load began). On a Cluster the tag
+   * generation keys live in other slots than the entry, so the script cannot read them: the entry is written
+   * by version alone, then the generations are read again and, if one moved, the entry is removed by
+   * compare-and-delete and the write reported refused. An invalidation that lands between the two steps is
+   * therefore caught by the re-read, one that lands after it is a later invalidation, exactly as on one
+   * server; and readers check generations on every tagged read anyway, so no window serves the old value.
+   * Cost: one more round trip for tagged fills on a Cluster.
+   */
+  async write(write: StoreWrite, flags?: GuardedCallFlags): Promise<boolean> {
+    if (this.cluster && write.tagCheck) {
+      const check = write.tagCheck;
+      if (!(await this.write({ ...write, tagCheck: undefined }, flags))) return false;
+      const now = await this.tagGenerations(check.tags, flags);
+      if (now.every((g, i) => g === Number(check.generations[i]))) return true;
+      await this.guard.run('delete', write.key, () => this.scripts.cacheDeleteIfEquals(write.key, write.raw), flags);
+      return false;
+    }
+    const tagKeys = write.tagCheck ? this.tagKeys(write.tagCheck.tags) : [];
+    const args = [
+      write.key, ...tagKeys,
+      write.raw, write.version ?? '', Math.max(1, Math.round(write.ttlMs)), write.kind === 'T' ? '1' : write.fill ? '2' : '0',
+      write.tagCheck ? '1' : '0', ...(write.tagCheck?.generations ?? []),
+    ];
+    const run = this.cluster
+      ? () => this.scripts.cacheWriteIfNewerOne(write.key, ...args.slice(1))
+      : () => this.scripts.cacheWriteIfNewer(1 + tagKeys.length, ...args);
+    const written = await this.guard.run('set', write.key, run, flags);
+    return written === 1;
+  }
+
+  async delete(keys: readonly string[], flags?: GuardedCallFlags): Promise<number> {
+    if (keys.length === 0) return 0;
+    const label = keys.length === 1 ? keys[0] : `${keys.length} keys`;
+    if (this.cluster && keys.length > 1) {
+      // UNLINK of keys in different slots is a CROSSSLOT error: one per key, pipelined per master.
+      return this.guard.run('delete', label, async () => sum(await Promise.all(keys.map((key) => this.client.unlink(key)))), flags);
+    }
+    return this.guard.run('delete', label, () => this.client.unlink(...keys), flags);
+  }
+
+  async deleteIfEquals(key: string, raw: string): Promise<void> {
+    await this.guard.run('delete', key, () => this.scripts.cacheDeleteIfEquals(key, raw));
+  }
+
+  async inspect(key: string): Promise<StoreInspection> {
+    const [type, raw, pttl] = await this.guard.run('inspect', key, () => this.scripts.cacheInspect(key));
+    const known = type === 'none' || type === 'string' || type === 'hash' ? type : 'other';
+    return { type: known, raw: raw ?? undefined, pttl: Number(pttl) };
+  }
+
+  async increment(key: string, by: number, ttlMs: number): Promise<number> {
+    return Number(await this.guard.run('increment', key, () => this.scripts.cacheIncrement(key, by, Math.round(ttlMs))));
+  }
+
+  async hashSet(key: string, field: string, raw: string, ttlMs: number): Promise<void> {
+    await this.guard.run('hashSet', key, () => this.scripts.cacheHashSet(key, field, raw, Math.round(ttlMs)));
+  }
+
+  async hashGet(key: string, field: string): Promise<string | undefined> {
+    return (await this.guard.run('hashGet', key, () => this.client.hget(key, field))) ?? undefined;
+  }
+
+  async hashGetAll(key: string): Promise<Record<string, string>> {
+    const all = await this.guard.run('hashGetAll', key, () => this.client.hgetall(key));
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [field, value] of Object.entries(all)) out[field] = value;
+    return out;
+  }
+
+  /**
+   * SCAN MATCH `<escaped prefix>*` COUNT n, UNLINK each batch. Each SCAN and UNLINK is its own guarded call,
+   * so a long walk never holds a command past the timeout; a failure part-way rejects (what was deleted stays
+   * deleted). Never KEYS.
+   */
+  async deleteByPrefix(prefix: string, flags?: GuardedCallFlags): Promise<number> {
+    const match = `${escapeGlob(prefix)}*`;
+    const count = this.options.scanCount ?? 500;
+    // SCAN sees one server's keys: on a Cluster every master is walked (a node down fails the walk, and the
+    // engine keeps the prefix dirty until it can be completed).
+    const nodes = isCluster(this.client) ? this.client.nodes('master') : [this.client];
+    let deleted = 0;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.guard.run('scan', prefix, () => node.scan(cursor, 'MATCH', match, 'COUNT', count), flags);
+        cursor = next;
+        if (keys.length > 0) deleted += await this.delete(keys, flags);
+      } while (cursor !== '0');
+    }
+    return deleted;
+  }
+
+  async tagGenerations(tags: readonly string[], flags?: GuardedCallFlags): Promise<number[]> {
+    if (tags.length === 0) return [];
+    const keys = this.tagKeys(tags);
+    const values = await this.guard.run('tags', undefined, () => this.readMany(keys), flags);
+    return values.map((v) => (v === null ? 0 : Number(v)));
+  }
+
+  async bumpTags(tags: readonly string[], flags?: GuardedCallFlags): Promise<void> {
+    if (tags.length === 0) return;
+    const keys = this.tagKeys(tags);
+    const ttl = this.options.tagTtlMs;
+    // Each generation is independent: on a Cluster one script per tag key (its own slot), pipelined.
+    const bump = this.cluster
+      ? async () => sum(await Promise.all(keys.map((key) => this.scripts.cacheBumpTag(key, ttl))))
+      : () => this.scripts.cacheBumpTags(keys.length, ...keys, ttl);
+    await this.guard.run('invalidateTags', undefined, bump, flags);
+  }
+
+  /** Raw values of several keys in one round trip (`undefined` for absent keys); on a Cluster, one batch per master. */
+  async getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
+    if (keys.length === 0) return [];
+    const values = await this.guard.run('mget', `${keys.length} keys`, () => this.readMany(keys));
+    return values.map((v) => v ?? undefined);
+  }
+
+  /** MGET, or on a Cluster a GET per key (keys in different slots), which auto-pipelining batches per master. */
+  private readMany(keys: readonly string[]): Promise<Array<string | null>> {
+    if (this.cluster && keys.length > 1) return Promise.all(keys.map((key) => this.client.get(key)));
+    return this.client.mget(...keys);
+  }
+
+  /**
+   * Publishes on the bus channel through the guard; resolves to the number of receivers Redis reports. On a
+   * Cluster this is `SPUBLISH` (sharded pub/sub, see `invalidation-bus.ts`): the channel's slot owner is the
+   * one node every instance publishes to and subscribes at, so order holds and the count is exact.
+   */
+  async publish(channel: string, payload: string): Promise<number> {
+    if (this.cluster) return this.guard.run('publish', undefined, async () => Number(await this.client.spublish(channel, payload)));
+    return this.guard.run('publish', undefined, () => this.client.publish(channel, payload));
+  }
+
+  /** `SET key token NX PX ttlMs`: whether the lock was taken. */
+  async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.guard.run('lock', key, () => this.client.set(key, token, 'PX', Math.max(1, Math.round(ttlMs)), 'NX'))) === 'OK';
+  }
+
+  /** Releases a lock only if `token` still owns it (compare-and-delete), so an expired lock taken over by another owner survives. */
+  async releaseLock(key: string, token: string): Promise<void> {
+    await this.guard.run('unlock', key, () => this.scripts.cacheDeleteIfEquals(key, token));
+  }
+
+  /** A PING through the guard, used as the recovery probe. */
+  async ping(flags?: GuardedCallFlags): Promise<void> {
+    await this.guard.run('ping', undefined, () => this.client.ping(), flags);
+  }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + Number(b), 0);
+}
