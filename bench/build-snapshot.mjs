@@ -1,9 +1,11 @@
 // Compiles the work tree (jobs API + library) into `<dir>` for `bench/hot-path.mjs`, without touching
 // `dist/` (other engineers build and run it). tsc leaves the `@app/redis-cache` alias as written, so it is
-// rewritten to a relative path here, as `nest build` does; `<dir>/../node_modules` must reach the packages.
+// rewritten to a relative path here, as `nest build` does; `<dir>/node_modules` links to the packages (inside
+// `<dir>`, never beside it: a `node_modules` in a shared parent such as /tmp would be found by every
+// other program there, e.g. the dist-package test's consumer folder, which must not see our packages).
 //   node bench/build-snapshot.mjs /tmp/hp/after
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,8 +14,7 @@ const out = resolve(process.argv[2] ?? '');
 if (!process.argv[2] || out.startsWith(resolve(root))) throw new Error('give an output directory outside the work tree');
 rmSync(out, { recursive: true, force: true });
 execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'apps/jobs-api/tsconfig.app.json'), '--outDir', out], { stdio: 'inherit' });
-const nm = join(dirname(out), 'node_modules');
-if (!existsSync(nm)) symlinkSync(join(root, 'node_modules'), nm);
+symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'));
 // The aliases as tsconfig.json maps them (`@app/redis-cache`, `@app/redis-cache/migration`, `@app/redis-cache/*`).
 const paths = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')).compilerOptions.paths;
 const target = (alias) => {
