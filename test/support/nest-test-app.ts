@@ -12,13 +12,19 @@ export type AdapterName = (typeof ADAPTERS)[number];
 /** A unique key prefix per test app on the shared Redis. */
 export const uniquePrefix = (label: string): string => `nest-${label}-${randomBytes(4).toString('hex')}:`;
 
-/** Boots `module` on the given adapter (no global pipes or filters: a bare app as a user would write it). */
-export async function startNestApp(module: unknown, adapter: AdapterName): Promise<{ app: INestApplication; http: () => ReturnType<typeof request> }> {
+/**
+ * Boots `module` on the given adapter (no global pipes or filters: a bare app as a user would write it).
+ * `beforeInit` runs on the created app before `init()`, where a user's `main.ts` would configure it.
+ */
+export async function startNestApp(
+  module: unknown, adapter: AdapterName, beforeInit?: (app: INestApplication) => void,
+): Promise<{ app: INestApplication; http: () => ReturnType<typeof request> }> {
   const moduleRef = await Test.createTestingModule({ imports: [module as never] }).compile();
   const app =
     adapter === 'express'
       ? moduleRef.createNestApplication(new ExpressAdapter(), { logger: false })
       : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  beforeInit?.(app);
   await app.init();
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return { app, http: () => request(app.getHttpServer()) };

@@ -4,7 +4,7 @@
 // reflect-metadata, rxjs): optional ones are imported as types only, or loaded on first use.
 
 // Engine (plain TypeScript, usable without Nest)
-export { CacheEngine } from './engine/cache-engine.js';
+export { CacheEngine, type CacheJsonResult } from './engine/cache-engine.js';
 export type {
   CacheEngineOptions, CacheLogger, CacheResult, CacheSetOptions, CacheSource, CacheStats, CircuitState,
   CoherenceMode, GetOrLoadOptions, L1Options, TtlPolicy,
@@ -28,6 +28,10 @@ export { CacheInterceptor } from './interceptors/cache.interceptor.js';
 export { CachedResource } from './interceptors/cached-resource.js';
 export { defaultCacheScope } from './interceptors/default-cache-scope.js';
 export { entryEtag, ifNoneMatchMatches } from './interceptors/etag.util.js';
+export {
+  EntryFastPath, installEntryFastPath, type EntryFastPathOptions, type EntryFastPathRoute, type FastPathAnswer, type FastPathHeaders,
+  type FastPathRequest, type RoutedRequest,
+} from './interceptors/entry-fast-path.js';
 export { httpCacheKey, HTTP_CACHE_NAMESPACE } from './interceptors/http-cache-key.util.js';
 export type { CacheScope, CacheScopeResolver, HttpCacheOptions } from './interceptors/http-cache-options.interface.js';
 export {

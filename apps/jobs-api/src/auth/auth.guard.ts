@@ -4,8 +4,6 @@ import { AUTH_METADATA } from './auth.decorators.js';
 import type { AuthenticatedRequest } from './principal.types.js';
 import { TokenRegistry } from './token-registry.js';
 
-const BEARER = /^Bearer[ ]+(\S+)[ ]*$/i;
-
 /**
  * Global guard: `Authorization: Bearer <token>` → principal on the request. Missing or unknown token → `401`,
  * a client on an {@link AdminOnly} route → `403`. Tokens are never logged or echoed.
@@ -21,14 +19,7 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(AUTH_METADATA.public, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-
-    if (!this.tokens.enabled) {
-      request.principal = TokenRegistry.anonymousAdmin;
-      return true;
-    }
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? BEARER.exec(header) : null;
-    const principal = match ? this.tokens.resolve(match[1]) : undefined;
+    const principal = this.tokens.principalOf(request.headers.authorization);
     if (principal === undefined) throw new UnauthorizedException('A valid bearer token is required');
     request.principal = principal;
 

@@ -8,6 +8,8 @@ interface Entry {
   readonly principal: Principal;
 }
 
+const BEARER = /^Bearer[ ]+(\S+)[ ]*$/i;
+
 function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
@@ -32,6 +34,17 @@ export class TokenRegistry {
 
   /** The principal every caller gets while auth is off. */
   static readonly anonymousAdmin: Principal = { kind: 'admin', defaultClientId: LOCAL_CLIENT_ID };
+
+  /**
+   * The principal of a request's `Authorization` header: everyone is the anonymous admin while auth is
+   * off; otherwise the owner of a valid `Bearer` token, or `undefined`. The one rule the guard and the
+   * poll's fast path share.
+   */
+  principalOf(authorization: string | string[] | undefined): Principal | undefined {
+    if (!this.enabled) return TokenRegistry.anonymousAdmin;
+    const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
+    return match ? this.resolve(match[1]) : undefined;
+  }
 
   /** The principal owning `token`, or `undefined` when no entry matches. */
   resolve(token: string): Principal | undefined {

@@ -6,7 +6,7 @@ import { CreateJobDto } from './dto/create-job.dto.js';
 import type { JobListResponse, JobResponse } from './dto/job.response.js';
 import { ListJobsQuery } from './dto/list-jobs.query.js';
 import { UpdateProgressDto } from './dto/update-progress.dto.js';
-import { jobEntryAccess } from './job-access.js';
+import { JOB_POLL_CACHE_CONTROL, jobEntryAccess } from './job-access.js';
 import { JobIdParam } from './job-id.param.js';
 import { JobsService } from './jobs.service.js';
 
@@ -33,11 +33,12 @@ export class JobsController {
 
   /**
    * The poll. `private, no-cache` is for shared HTTP caches (per-caller data; clients revalidate with the
-   * ETag); the app-level entry is the job itself, and ownership is checked on every request.
+   * ETag); the app-level entry is the job itself, and ownership is checked on every request. Permitted
+   * hits are answered before Nest by `jobPollFastPath` (installed in `configureApp`), identically.
    */
   @Get(':id')
   @CacheFromEntry(jobEntryAccess)
-  @Header('Cache-Control', 'private, no-cache')
+  @Header('Cache-Control', JOB_POLL_CACHE_CONTROL)
   get(@JobIdParam() id: number, @CurrentPrincipal() principal: Principal): Promise<CachedResource<JobResponse>> {
     return this.jobs.get(id, principal);
   }

@@ -5,7 +5,7 @@ import type {
 } from './cache.types.js';
 import { CacheStatsCounter } from './cache-stats.js';
 import { CountersAndHashes } from './counters-and-hashes.js';
-import { EntryReader } from './entry-reader.js';
+import { EntryReader, type FoundEntry } from './entry-reader.js';
 import { EntryWriter, type WriteSpec } from './entry-writer.js';
 import { onL2 } from './l2-call.js';
 import { buildKey, physicalKey } from './key-builder.js';
@@ -144,17 +144,57 @@ export class CacheEngine {
   }
 
   /** The value under `key`, or `undefined` (absent, expired, tombstoned, tag-invalidated or corrupt). */
-  async get<T>(key: string): Promise<T | undefined> {
-    return (await this.getEntry<T>(key))?.value;
+  get<T>(key: string): Promise<T | undefined> {
+    const found = this.readValue(key);
+    return found instanceof Promise ? found.then((f) => f?.env.value as T | undefined) : Promise.resolve(found?.env.value as T | undefined);
   }
 
   /** The value with its source, version and storedAt, or `undefined` on a miss. */
-  async getEntry<T>(key: string): Promise<CacheResult<T> | undefined> {
-    const found = await this.reader.read(this.pk(key), { allowStale: false });
-    // A cached "not found" (N) was counted as a hit by the reader; absent or tombstoned is a miss.
+  getEntry<T>(key: string): Promise<CacheResult<T> | undefined> {
+    const found = this.readValue(key);
+    const result = (f: FoundEntry | undefined): CacheResult<T> | undefined => f && toResult<T>(f.env, f.source);
+    return found instanceof Promise ? found.then(result) : Promise.resolve(result(found));
+  }
+
+  /**
+   * Like {@link getEntry}, with the value's JSON text as stored, for a caller that sends it on unchanged
+   * (an HTTP fast path answers with it instead of serialising the value again).
+   */
+  getEntryJson<T>(key: string): Promise<CacheJsonResult<T> | undefined> {
+    const found = this.readValue(key);
+    return found instanceof Promise ? found.then((f) => jsonResult<T>(f)) : Promise.resolve(jsonResult<T>(found));
+  }
+
+  /**
+   * L1 only and synchronous: what {@link getEntryJson} would answer from L1 (a fresh value the coherence
+   * policy trusts), else `undefined` — then ask {@link getEntryJson}. No L2 call, and no miss counted.
+   */
+  peekEntryJson<T>(key: string): CacheJsonResult<T> | undefined {
+    return jsonResult<T>(this.reader.readL1(this.pk(key), false));
+  }
+
+  /**
+   * A value entry: synchronously for a fresh L1 hit (the hot path of every read: no promise layers), else
+   * a promise of the L2 read. A cached "not found" (N) counts as a hit and yields `undefined`.
+   */
+  private readValue(key: string): FoundEntry | undefined | Promise<FoundEntry | undefined> {
+    let pk: string;
+    let local: FoundEntry | undefined;
+    try {
+      pk = this.pk(key);
+      local = this.reader.readL1(pk, false, true);
+    } catch (error) {
+      // The callers' promises reject rather than throw, as the `async` methods they replace did.
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (local && local.env.kind !== 'T') return this.valueOrMiss(local);
+    return this.reader.readL2(pk, local, { allowStale: false }).then((found) => this.valueOrMiss(found));
+  }
+
+  private valueOrMiss(found: FoundEntry | undefined): FoundEntry | undefined {
+    // Absent or tombstoned is a miss; a cached "not found" was counted as a hit by the reader.
     if (!found || found.env.kind === 'T') this.stats.increment('misses');
-    if (!found || found.env.kind !== 'V') return undefined;
-    return toResult<T>(found.env, found.source);
+    return found?.env.kind === 'V' ? found : undefined;
   }
 
   /**
@@ -324,4 +364,15 @@ export class CacheEngine {
   private l2<R>(dirtyKey: string | undefined, fn: (store: RedisStore) => Promise<R>): Promise<R | undefined> {
     return onL2(this.link, this.options.logger, dirtyKey, fn);
   }
+}
+
+/** A value with the JSON text it is stored as (see {@link CacheEngine.getEntryJson}). */
+export interface CacheJsonResult<T> extends CacheResult<T> {
+  json: string;
+}
+
+function jsonResult<T>(found: FoundEntry | undefined): CacheJsonResult<T> | undefined {
+  const env = found?.env;
+  if (env?.kind !== 'V' || env.json === undefined) return undefined;
+  return { value: env.value as T, source: found!.source, version: env.version, storedAt: env.storedAt, json: env.json };
 }

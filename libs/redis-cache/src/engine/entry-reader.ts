@@ -72,6 +72,14 @@ export class EntryReader {
   async read(pk: string, options: { allowStale: boolean; skipL1Count?: boolean }): Promise<FoundEntry | undefined> {
     const local = this.readL1(pk, options.allowStale, !options.skipL1Count);
     if (local && !local.stale && local.env.kind !== 'T') return local;
+    return this.readL2(pk, local, options);
+  }
+
+  /**
+   * The L2 half of {@link read}, for a caller that has read L1 itself: `local` is what L1 gave (nothing, a
+   * tombstone, or with `allowStale` a stale entry), returned when L2 has nothing better or fails.
+   */
+  async readL2(pk: string, local: FoundEntry | undefined, options: { allowStale: boolean }): Promise<FoundEntry | undefined> {
     const l2 = this.o.l2();
     if (!l2) return local;
     const epoch = this.o.mem?.tagEpoch;

@@ -9,7 +9,18 @@ describe('envelope', () => {
   it('round-trips values, versions and tags', () => {
     const raw = encodeEnvelope({ kind: 'V', version: 7, storedAt: 1, expiresAt: 2, tags: [['client:a,b=c', 3]], value: { a: [1] } });
     expect(raw.startsWith('c1|V|7|1|2|')).toBe(true);
-    expect(decodeEnvelope(raw)).toEqual({ kind: 'V', version: 7, storedAt: 1, expiresAt: 2, tags: [['client:a,b=c', 3]], value: { a: [1] } });
+    expect(decodeEnvelope(raw)).toEqual({
+      kind: 'V', version: 7, storedAt: 1, expiresAt: 2, tags: [['client:a,b=c', 3]], value: { a: [1] }, json: '{"a":[1]}',
+    });
+  });
+
+  it('gives the JSON text a value was parsed from, decompressed when stored compressed', () => {
+    const value = { text: 'x'.repeat(500), n: [1, 2, 3] };
+    const raw = encodeEnvelope({ kind: 'V', storedAt: 1, expiresAt: 2, tags: [], value }, { compressAboveBytes: 100 });
+    expect(isCompressed(raw)).toBe(true);
+    const decoded = decodeEnvelope(raw);
+    expect(decoded.json).toBe(JSON.stringify(value));
+    expect(decoded.value).toEqual(value);
   });
 
   it.each(['', 'x', 'c1|V||1|2||{', 'c2|V||1|2||1', 'c1|X||1|2||1', 'c1|T|1|1|2||{}', 'c1|V||1|2|t=x|1'])('rejects %p', (raw) => {

@@ -32,6 +32,8 @@ export interface Envelope {
   expiresAt: number;
   tags: Array<[tag: string, generation: number]>;
   value: unknown;
+  /** The JSON text `value` was parsed from (set by {@link decodeEnvelope} for kind `V`; ignored by encode). */
+  json?: string;
 }
 
 /** Thrown by {@link decodeEnvelope} for anything that is not a well-formed current-format entry. */
@@ -122,11 +124,12 @@ export function decodeEnvelope(raw: string): Envelope {
   if (!header) throw new EnvelopeFormatError('unknown cache entry format');
   const { kind, tagText } = header;
   let value: unknown;
+  let json: string | undefined;
   if (kind === 'V') {
     try {
-      let body = raw.slice(header.bodyStart);
-      if (body.startsWith(COMPRESSED)) body = gunzipSync(Buffer.from(body.slice(COMPRESSED.length), 'base64')).toString('utf8');
-      value = JSON.parse(body);
+      json = raw.slice(header.bodyStart);
+      if (json.startsWith(COMPRESSED)) json = gunzipSync(Buffer.from(json.slice(COMPRESSED.length), 'base64')).toString('utf8');
+      value = JSON.parse(json);
     } catch (error) {
       throw new EnvelopeFormatError('cache entry is not valid JSON', { cause: error });
     }
@@ -142,7 +145,7 @@ export function decodeEnvelope(raw: string): Envelope {
       tags.push([decodeURIComponent(pair.slice(0, eq)), gen]);
     }
   }
-  return { kind, version: header.version, storedAt: header.storedAt, expiresAt: header.expiresAt, tags, value };
+  return { kind, version: header.version, storedAt: header.storedAt, expiresAt: header.expiresAt, tags, value, json };
 }
 
 /** Reads only the kind and version from the header (what set-if-newer compares), or `undefined` if malformed. */

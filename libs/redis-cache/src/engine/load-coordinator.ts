@@ -61,7 +61,7 @@ export class LoadCoordinator {
     const found = await this.d.reader.read(pk, { allowStale: this.d.graceMs > 0, skipL1Count: true });
     if (found && !found.stale && found.env.kind !== 'T') {
       this.maybeRefreshAhead(pk, found.env, loader, options);
-      return withJson(toResult<T>(found.env, found.source));
+      return fromEnvelope<T>(found.env, found.source);
     }
     this.d.stats.increment('misses', 1, pk);
     // Only a value within the grace period may stand in for a failed load (an untrusted L1 copy, too).
@@ -77,7 +77,7 @@ export class LoadCoordinator {
 
   private serveStale<T>(stale: FoundEntry): LoadResult<T> {
     this.d.stats.increment('staleServed');
-    return withJson(toResult<T>(stale.env, 'stale'));
+    return fromEnvelope<T>(stale.env, 'stale');
   }
 
   /** The loader under its time bound, with fail-safe. */
@@ -165,7 +165,7 @@ export class LoadCoordinator {
     while (Date.now() < deadline) {
       await sleep(step);
       const found = await this.d.reader.read(pk, { allowStale: false, skipL1Count: true });
-      if (found && found.env.kind !== 'T') return withJson(toResult(found.env, found.source));
+      if (found && found.env.kind !== 'T') return fromEnvelope(found.env, found.source);
     }
     this.d.stats.increment('lockTimeouts');
     return undefined;
@@ -192,6 +192,7 @@ export function toResult<T>(env: Envelope, source: FoundEntry['source'] | 'stale
   return { value: env.kind === 'V' ? (env.value as T) : undefined, source, version: env.version, storedAt: env.storedAt };
 }
 
-function withJson<T>(result: CacheResult<T>): LoadResult<T> {
-  return { result, json: result.value === undefined ? undefined : JSON.stringify(result.value) };
+/** A found entry as a load result, sharing the JSON text it was decoded from (no re-serialisation). */
+function fromEnvelope<T>(env: Envelope, source: FoundEntry['source'] | 'stale'): LoadResult<T> {
+  return { result: toResult<T>(env, source), json: env.json };
 }
