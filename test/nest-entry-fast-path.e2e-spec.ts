@@ -173,6 +173,21 @@ describe.each(ADAPTERS)('installEntryFastPath on %s', (adapter: AdapterName) => 
     expect(l2Only.app.get(CacheService).getStats().l2Hits).toBeGreaterThan(0);
   });
 
+  it('counts each request once: a handed-on miss by the app, a fast-path hit by the fast path', async () => {
+    const cache = withFast.app.get(CacheService);
+    cache.resetStats();
+    await withFast.http().get('/docs/13').set(ALICE);
+    const afterMiss = cache.getStats();
+    expect({ misses: afterMiss.misses, l1Hits: afterMiss.l1Hits, l2Hits: afterMiss.l2Hits, l2Misses: afterMiss.l2Misses, loads: afterMiss.loads })
+      .toEqual({ misses: 1, l1Hits: 0, l2Hits: 0, l2Misses: 1, loads: 1 });
+    await withFast.http().get('/docs/13').set(ALICE);
+    const afterHit = cache.getStats();
+    expect({ misses: afterHit.misses, l1Hits: afterHit.l1Hits }).toEqual({ misses: 1, l1Hits: 1 });
+    // Refused by `allow`: handed on, and the app's own read is the one counted (a hit, then its 404).
+    expect((await withFast.http().get('/docs/13').set(BOB)).status).toBe(404);
+    expect(cache.getStats()).toMatchObject({ misses: 1, l1Hits: 2, l1Bypassed: 0 });
+  });
+
   it('after an update, answers the new version at once (never the old one)', async () => {
     const cache = withFast.app.get(CacheService);
     const first = await withFast.http().get('/docs/12').set(ALICE);

@@ -93,7 +93,7 @@ export class CacheEngine {
       stats: this.stats,
       graceMs,
       l1TtlMs,
-      trusted: (pk) => this.coherence.trusted(pk),
+      trusted: (pk, quiet) => this.coherence.trusted(pk, quiet),
       fence: this.coherence.fence,
     });
     this.writer = new EntryWriter({
@@ -157,20 +157,26 @@ export class CacheEngine {
   }
 
   /**
-   * Like {@link getEntry}, with the value's JSON text as stored, for a caller that sends it on unchanged
-   * (an HTTP fast path answers with it instead of serialising the value again).
-   */
-  getEntryJson<T>(key: string): Promise<CacheJsonResult<T> | undefined> {
-    const found = this.readValue(key);
-    return found instanceof Promise ? found.then((f) => jsonResult<T>(f)) : Promise.resolve(jsonResult<T>(found));
-  }
-
-  /**
-   * L1 only and synchronous: what {@link getEntryJson} would answer from L1 (a fresh value the coherence
-   * policy trusts), else `undefined` — then ask {@link getEntryJson}. No L2 call, and no miss counted.
+   * For a caller that may hand the request on (an HTTP fast path): the fresh value under `key` with the JSON
+   * text it is stored as, from L1 synchronously, else `undefined` — then {@link probeEntryJson}. Counts
+   * nothing: the caller calls {@link recordHit} when it serves the entry, and a request it hands on is
+   * counted once, by whoever answers it.
    */
   peekEntryJson<T>(key: string): CacheJsonResult<T> | undefined {
-    return jsonResult<T>(this.reader.readL1(this.pk(key), false));
+    return jsonResult<T>(this.reader.readL1(this.pk(key), false, false, true));
+  }
+
+  /** {@link peekEntryJson}, then L2 (back-filling L1). Counts nothing but errors; never rejects for Redis reasons. */
+  probeEntryJson<T>(key: string): Promise<CacheJsonResult<T> | undefined> {
+    const pk = this.pk(key);
+    const local = this.reader.readL1(pk, false, false, true);
+    if (local && local.env.kind !== 'T') return Promise.resolve(jsonResult<T>(local));
+    return this.reader.readL2(pk, local, { allowStale: false, quiet: true }).then((found) => jsonResult<T>(found));
+  }
+
+  /** Counts a hit served from a {@link peekEntryJson} / {@link probeEntryJson} result. */
+  recordHit(key: string, source: CacheResult<unknown>['source']): void {
+    if (source === 'l1' || source === 'l2') this.stats.increment(source === 'l1' ? 'l1Hits' : 'l2Hits', 1, this.pk(key));
   }
 
   /**
@@ -366,7 +372,7 @@ export class CacheEngine {
   }
 }
 
-/** A value with the JSON text it is stored as (see {@link CacheEngine.getEntryJson}). */
+/** A value with the JSON text it is stored as (see {@link CacheEngine.peekEntryJson}). */
 export interface CacheJsonResult<T> extends CacheResult<T> {
   json: string;
 }

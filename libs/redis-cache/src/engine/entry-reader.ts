@@ -20,8 +20,8 @@ export interface EntryReaderOptions {
   stats: CacheStatsCounter;
   graceMs: number;
   l1TtlMs: number;
-  /** Whether the L1 entry under a key may be served now (coherence policy and bus lease). */
-  trusted: (pk: string) => boolean;
+  /** Whether the L1 entry under a key may be served now (coherence policy and bus lease); `quiet`: count nothing. */
+  trusted: (pk: string, quiet?: boolean) => boolean;
   fence: InvalidationFence;
 }
 
@@ -44,8 +44,11 @@ export class EntryReader {
     }
   }
 
-  /** L1 only, synchronous. Counts an L1 hit for a fresh entry, an L1 miss only if `countMiss`. */
-  readL1(pk: string, allowStale: boolean, countMiss = false): FoundEntry | undefined {
+  /**
+   * L1 only, synchronous. Counts an L1 hit for a fresh entry, an L1 miss only if `countMiss`; `quiet`
+   * counts no hit, miss or bypass (a probe whose caller may hand the request on, see `CacheEngine.recordHit`).
+   */
+  readL1(pk: string, allowStale: boolean, countMiss = false, quiet = false): FoundEntry | undefined {
     const mem = this.o.mem;
     if (!mem) return undefined;
     const raw = mem.getSync(pk);
@@ -59,10 +62,11 @@ export class EntryReader {
         mem.clearKey(pk);
       } else {
         // An entry the coherence lease does not cover may be outdated: usable only as a fail-safe fallback.
-        const stale = env.expiresAt <= Date.now() || (env.kind !== 'T' && !this.o.trusted(pk));
+        const stale = env.expiresAt <= Date.now() || (env.kind !== 'T' && !this.o.trusted(pk, quiet));
         if (!stale || allowStale) found = { env, source: 'l1', stale };
       }
     }
+    if (quiet) return found;
     if (found && !found.stale && found.env.kind !== 'T') this.o.stats.increment('l1Hits', 1, pk);
     else if (countMiss) this.o.stats.increment('l1Misses', 1, pk);
     return found;
@@ -77,9 +81,10 @@ export class EntryReader {
 
   /**
    * The L2 half of {@link read}, for a caller that has read L1 itself: `local` is what L1 gave (nothing, a
-   * tombstone, or with `allowStale` a stale entry), returned when L2 has nothing better or fails.
+   * tombstone, or with `allowStale` a stale entry), returned when L2 has nothing better or fails. `quiet`
+   * counts no L2 hit or miss (errors are still counted).
    */
-  async readL2(pk: string, local: FoundEntry | undefined, options: { allowStale: boolean }): Promise<FoundEntry | undefined> {
+  async readL2(pk: string, local: FoundEntry | undefined, options: { allowStale: boolean; quiet?: boolean }): Promise<FoundEntry | undefined> {
     const l2 = this.o.l2();
     if (!l2) return local;
     const epoch = this.o.mem?.tagEpoch;
@@ -106,12 +111,12 @@ export class EntryReader {
     }
     const now = Date.now();
     if (!env || (env.expiresAt <= now && !options.allowStale)) {
-      this.o.stats.increment('l2Misses', 1, pk);
+      if (!options.quiet) this.o.stats.increment('l2Misses', 1, pk);
       return local;
     }
     const stale = env.expiresAt <= now;
     if (!stale) {
-      if (env.kind !== 'T') this.o.stats.increment('l2Hits', 1, pk);
+      if (env.kind !== 'T' && !options.quiet) this.o.stats.increment('l2Hits', 1, pk);
       this.backfill(pk, raw!, env, epoch, stamp, now);
     }
     return { env, source: 'l2', stale };

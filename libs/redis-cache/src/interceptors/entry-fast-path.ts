@@ -52,7 +52,7 @@ export interface FastPathAnswer {
 /** Options of {@link installEntryFastPath}. */
 export interface EntryFastPathOptions {
   /** The cache holding the entries (`app.get(CacheService)`). */
-  cache: Pick<CacheEngine, 'getEntryJson' | 'peekEntryJson'>;
+  cache: Pick<CacheEngine, 'peekEntryJson' | 'probeEntryJson' | 'recordHit'>;
   routes: readonly EntryFastPathRoute[];
 }
 
@@ -102,7 +102,7 @@ export class EntryFastPath {
     if (key === undefined) return undefined;
     const local = this.options.cache.peekEntryJson(key);
     if (local !== undefined) return this.respond(request, route, key, local);
-    return this.options.cache.getEntryJson(key).then((entry) => entry && this.respond(request, route, key, entry));
+    return this.options.cache.probeEntryJson(key).then((entry) => entry && this.respond(request, route, key, entry));
   }
 
   private respond(request: FastPathRequest, route: EntryFastPathRoute, key: string, entry: CacheJsonResult<unknown>): FastPathAnswer | undefined {
@@ -110,6 +110,8 @@ export class EntryFastPath {
     const etag = entryEtag(key, entry.version, entry.value);
     // A literal of fixed shape: spreading the route's headers into it costs more than the whole lookup.
     const headers: FastPathHeaders = { 'x-cache': 'HIT', etag, age: String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))) };
+    // Counted only now: a request handed on is counted once, by the app's own read.
+    this.options.cache.recordHit(key, entry.source);
     this.served += 1;
     if (ifNoneMatchMatches(request.headers['if-none-match'], etag)) return { status: 304, headers, routeHeaders: route.headers };
     headers['content-type'] = JSON_CONTENT_TYPE;

@@ -108,12 +108,12 @@ export class Coherence {
     return this.mode === 'strict' || [...this.byNamespace.values()].includes('strict');
   }
 
-  /** Whether the L1 entry under `pk` may be served now. Counts a bypass when it may not. */
-  trusted(pk: string): boolean {
+  /** Whether the L1 entry under `pk` may be served now. Counts a bypass when it may not (unless `quiet`). */
+  trusted(pk: string, quiet = false): boolean {
     if (!this.deps.link) return true;
     if (this.modeOf(pk) === 'eventual') return true;
     if (this.bus?.leaseValid()) return true;
-    this.deps.stats.increment('l1Bypassed');
+    if (!quiet) this.deps.stats.increment('l1Bypassed');
     return false;
   }
 
