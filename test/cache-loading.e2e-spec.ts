@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { CacheEngine } from '../libs/redis-cache/src/engine/cache-engine.js';
 import { CacheLoadTimeoutError } from '../libs/redis-cache/src/engine/cache.errors.js';
+import { freePort } from './support/redis-server.js';
 import { sleep, until } from './support/wait.js';
 
 /** getOrLoad options on real Redis: loader time bound, throttled fail-safe retries, refresh-ahead, lock; values: compression, size cap, MGET. */
@@ -114,5 +115,55 @@ describe('loading options and value handling', () => {
     expect(seen.filter((c) => c === 'mget')).toHaveLength(1);
     expect(seen.filter((c) => c === 'get')).toHaveLength(0);
     expect(await b.mget(keys)).toEqual(['one', undefined, 'three', undefined]); // now partly from L1
+  });
+});
+
+describe('single-flight without the bus (strict coherence, Redis unreachable)', () => {
+  /** A load held open until released: what a slow PostgreSQL read looks like to the engine. */
+  function heldLoad<T>(value: T): { load: () => Promise<T>; release: () => void } {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    return { load: async () => { await gate; return value; }, release };
+  }
+
+  async function engineWithoutRedis(coherence: 'strict' | 'eventual'): Promise<CacheEngine> {
+    const engine = new CacheEngine({ redisUrl: `redis://127.0.0.1:${await freePort()}`, keyPrefix: `test:fresh:${randomUUID()}:`, connectTimeoutMs: 200, coherence });
+    await engine.connect();
+    return engine;
+  }
+
+  it('strict: a caller arriving during a load gets a load that started after it arrived (one run for all such callers)', async () => {
+    // An update committed and acknowledged on another instance while this one cannot hear the bus: the load
+    // in flight may have read the row before that commit, so callers arriving now must not take its result.
+    const engine = await engineWithoutRedis('strict');
+    try {
+      const first = heldLoad({ v: 1 });
+      const before = engine.getOrLoad('doc:1', first.load);
+      const runs: string[] = [];
+      const later = [1, 2, 3].map((n) => engine.getOrLoad('doc:1', async () => { runs.push(`later ${n}`); return { v: 2 }; }));
+      first.release();
+      expect((await before).value).toEqual({ v: 1 });
+      for (const result of await Promise.all(later)) expect(result.value).toEqual({ v: 2 });
+      expect(runs).toEqual(['later 1']);
+      expect(engine.getStats().coalesced).toBe(3);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('eventual: callers arriving during a load join it, as single-flight always did', async () => {
+    const engine = await engineWithoutRedis('eventual');
+    try {
+      const first = heldLoad({ v: 1 });
+      const before = engine.getOrLoad('doc:1', first.load);
+      let laterRuns = 0;
+      const later = engine.getOrLoad('doc:1', async () => { laterRuns += 1; return { v: 2 }; });
+      first.release();
+      expect((await before).value).toEqual({ v: 1 });
+      expect((await later).value).toEqual({ v: 1 });
+      expect(laterRuns).toBe(0);
+    } finally {
+      await engine.close();
+    }
   });
 });

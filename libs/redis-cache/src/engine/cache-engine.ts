@@ -275,7 +275,10 @@ export class CacheEngine {
       this.loads.maybeRefreshAhead(pk, fast.env, loader, options);
       return toResult<T>(fast.env, 'l1');
     }
-    const shared = await this.flights.run(pk, () => this.loads.loadThrough(pk, loader, options), () => this.stats.increment('coalesced'), options.tags);
+    // Without the bus lease (strict coherence, Redis or the bus down) an update acknowledged by another
+    // instance cannot reach this one: join only a load that starts after this call did.
+    const fresh = !this.coherence.trusted(pk, true);
+    const shared = await this.flights.run(pk, () => this.loads.loadThrough(pk, loader, options), () => this.stats.increment('coalesced'), options.tags, fresh);
     return { ...shared.result, value: shared.json === undefined ? undefined : (JSON.parse(shared.json) as T) };
   }
 

@@ -1,7 +1,11 @@
 interface Flight {
   promise: Promise<unknown>;
   tags: readonly string[];
+  /** The run that starts when this one settles, for callers that may not join this one (see `fresh`). */
+  successor?: Promise<unknown>;
 }
+
+const ignore = (outcome: unknown): void => void outcome;
 
 /**
  * Coalesces concurrent calls per key within one process: while a call for a key is in flight, further
@@ -23,13 +27,27 @@ export class SingleFlight {
   /**
    * Runs `fn` for `key` unless a run is already in flight, in which case that run's promise is returned.
    * `onCoalesced` is called for every caller that joined an existing run; `tags` let {@link forgetTags} find it.
+   *
+   * `fresh`: the caller cannot hear invalidations right now (strict coherence without the bus), so a run
+   * that started before it arrived may have read data an update has since replaced — and that update may
+   * already be acknowledged elsewhere. Such a caller joins the run that starts when the current one settles
+   * (with the first such caller's `fn`; later fresh callers join it too): still one run at a time per key,
+   * but every result a fresh caller gets was loaded after it arrived.
    */
-  run<T>(key: string, fn: () => Promise<T>, onCoalesced?: () => void, tags: readonly string[] = []): Promise<T> {
+  run<T>(key: string, fn: () => Promise<T>, onCoalesced?: () => void, tags: readonly string[] = [], fresh = false): Promise<T> {
     const existing = this.inFlight.get(key);
-    if (existing) {
-      onCoalesced?.();
-      return existing.promise as Promise<T>;
-    }
+    if (!existing) return this.start(key, fn, tags);
+    onCoalesced?.();
+    if (!fresh) return existing.promise as Promise<T>;
+    existing.successor ??= existing.promise.then(ignore, ignore).then(() => {
+      // A run started since the current one settled began after this caller arrived: joining it is safe.
+      const now = this.inFlight.get(key);
+      return now !== undefined && now !== existing ? now.promise : this.start(key, fn, tags);
+    });
+    return existing.successor as Promise<T>;
+  }
+
+  private start<T>(key: string, fn: () => Promise<T>, tags: readonly string[]): Promise<T> {
     const flight: Flight = { promise: Promise.resolve(), tags };
     flight.promise = (async () => {
       try {
