@@ -1,6 +1,8 @@
 // `npm run bench [-- --quick] [--only=1,2,6] [--profile|--no-profile]`: every comparison variant and ours,
 // side by side in one run, results in bench/results/<date>.json and BENCHMARKS.md at the repo root.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// `node bench/run.mjs --report-only=bench/results/<run>.json` rewrites BENCHMARKS.md from a stored run
+// (goals re-evaluated by the current bench/lib/goals.mjs), measuring nothing.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connectBench, createBenchDatabase, dropBenchDatabase, serverVersion } from './lib/postgres.mjs';
@@ -29,6 +31,14 @@ const MODES = {
   quick: { rounds: 2, durationSec: 1, warmupRequests: 2000, jobs: 10_000, mixSec: 3, mixRate: 1000, outageSec: 1, outageTimeoutSec: 2, outageStock: false, libRounds: 1, libSec: 0.5, libWarmupMs: 100, profileSec: 2, ttlSeconds: 30 },
   full: { rounds: 5, durationSec: 10, warmupSec: 2, jobs: 10_000, mixSec: 15, mixRate: 2000, outageSec: 5, outageTimeoutSec: 5, outageStock: true, libRounds: 3, libSec: 3, libWarmupMs: 300, profileSec: 8, ttlSeconds: 30 },
 };
+const reportOnly = value('report-only');
+if (reportOnly) {
+  const stored = JSON.parse(readFileSync(reportOnly, 'utf8'));
+  stored.results.goals = evaluateGoals(stored.results);
+  writeReport(`${root}BENCHMARKS.md`, stored);
+  progress(`wrote BENCHMARKS.md from ${reportOnly}`);
+  process.exit(0);
+}
 const mode = flag('quick') ? 'quick' : 'full';
 const only = value('only')?.split(',').map(Number);
 const opts = { ...MODES[mode], ...(value('jobs') ? { jobs: Number(value('jobs')) } : {}), ...(value('rounds') ? { rounds: Number(value('rounds')) } : {}), ...(flag('outage-stock') ? { outageStock: true } : {}) };

@@ -33,14 +33,21 @@ export function evaluateGoals(results) {
   const o = results.outage?.ours;
   x = o?.p99DeltaMs;
   g.push(goal('outage-p99', 'Redis killed: p99 within 5 ms of the healthy p99 once the circuit is open', x, '≤ +5 ms', check(x, (v) => v <= 5),
-    o?.phases ? `failed polls while down: ${o.phases[1].failed + o.phases[2].failed}` : o?.error));
+    o?.phases
+      ? `failed polls while down: ${o.phases[1].failed + o.phases[2].failed}; strict coherence: once the bus lease lapses, polls are loaded from PostgreSQL (README, "Redis down")`
+      : o?.error));
   const lib = results.library;
   x = ratio(ops(lib, 'getL2', 'ours'), ops(lib, 'getL2', 'raw-ioredis'));
   g.push(goal('lib-l2-vs-raw', 'Library L2 get-hit ≥ 0.9 × raw ioredis (auto-pipelined) GET + JSON.parse', r2(x), '≥ 0.9×', check(x, (v) => v >= 0.9)));
+  // Our L2 is ioredis: where even the raw ioredis floor is below a target, the note says so with its figure.
+  const floorNote = (rival, target) => {
+    const floor = ratio(ops(lib, 'getL2', 'raw-ioredis'), ops(lib, 'getL2', rival));
+    return Number.isFinite(floor) && floor < target ? `raw ioredis GET + JSON.parse itself is ${r2(floor)}× ${rival} here: unreachable over ioredis` : undefined;
+  };
   x = ratio(ops(lib, 'getL2', 'ours'), ops(lib, 'getL2', 'cache-manager'));
-  g.push(goal('lib-l2-vs-cm', 'Library L2 get-hit ≥ 1.5 × cache-manager + @keyv/redis', r2(x), '≥ 1.5×', check(x, (v) => v >= 1.5)));
+  g.push(goal('lib-l2-vs-cm', 'Library L2 get-hit ≥ 1.5 × cache-manager + @keyv/redis', r2(x), '≥ 1.5×', check(x, (v) => v >= 1.5), floorNote('cache-manager', 1.5)));
   x = ratio(ops(lib, 'getL2', 'ours'), ops(lib, 'getL2', 'bentocache'));
-  g.push(goal('lib-l2-vs-bento', 'Library L2 get-hit ≥ 2 × BentoCache L2', r2(x), '≥ 2×', check(x, (v) => v >= 2)));
+  g.push(goal('lib-l2-vs-bento', 'Library L2 get-hit ≥ 2 × BentoCache L2', r2(x), '≥ 2×', check(x, (v) => v >= 2), floorNote('bentocache', 2)));
   x = ratio(ops(lib, 'getL1', 'ours'), ops(lib, 'getL1', 'bentocache'));
   g.push(goal('lib-l1-vs-bento', 'Library L1 get-hit ≥ 2 × BentoCache L1', r2(x), '≥ 2×', check(x, (v) => v >= 2)));
   return g;

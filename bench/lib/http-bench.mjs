@@ -25,10 +25,10 @@ export async function warm(ctx, server, paths) {
 }
 
 /**
- * Runs `rounds` interleaved rounds of autocannon against every server over `paths`, each preceded by a
- * short warm-up. Returns `{ [variant]: { rps, p50, p99, errors, runs } }` with median/min/max summaries.
+ * Runs `rounds` interleaved rounds of autocannon against every server over `paths`, each preceded by
+ * `prepare(name)` if given and a short warm-up. Returns `{ [variant]: { rps, p50, p99, errors, runs } }` with median/min/max summaries.
  */
-export async function interleaved(ctx, title, servers, paths, { rounds, durationSec, warmupSec, warmupRequests, connections = 50 }) {
+export async function interleaved(ctx, title, servers, paths, { rounds, durationSec, warmupSec, warmupRequests, connections = 50, prepare }) {
   // A warm-up by request count costs a fraction of a second; autocannon's duration has a 1 s granularity.
   const warmup = warmupRequests ? { amount: warmupRequests } : warmupSec > 0 ? { durationSec: warmupSec } : undefined;
   const names = Object.keys(servers);
@@ -37,6 +37,7 @@ export async function interleaved(ctx, title, servers, paths, { rounds, duration
     const order = names.map((_, i) => names[(i + round) % names.length]);
     for (const name of order) {
       const url = servers[name].url;
+      if (prepare) await prepare(name);
       if (warmup) await ctx.load.run('autocannon', { url, paths, connections, ...warmup });
       const r = await ctx.load.run('autocannon', { url, paths, durationSec, connections });
       runs[name].push(r);

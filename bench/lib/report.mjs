@@ -61,7 +61,7 @@ export function writeReport(path, run) {
   if (!run.oursAvailable) s.push('', `> **ours was not measured**: ${run.oursUnavailableReason}. Every ratio to ours is "–" and its goals are "not measured".`);
   s.push('', '## Goals', '', goalsTable(r.goals), '');
   if (r.warmPoll) s.push('## 1. Warm poll of one job', '', httpTable(r.warmPoll, r.payloadBytes), '');
-  if (r.spread) s.push(`## 2. Polls spread over ${r.spreadJobs} jobs (caches warmed first)`, '', httpTable(r.spread, r.payloadBytes), '');
+  if (r.spread) s.push(`## 2. Polls spread over ${r.spreadJobs} jobs (every cache warmed before each of its rounds)`, '', httpTable(r.spread, r.payloadBytes), '');
   if (r.coldBurst && Object.keys(r.coldBurst).length) s.push('## 3. Cold burst', '', 'All polls in flight at once, round-robin over the jobs. Reads = SELECTs on the variant\'s table outside a transaction, counted on the wire by a proxy in front of PostgreSQL.', '', coldTable(r.coldBurst), '');
   if (r.mix && Object.keys(r.mix).length) s.push('## 4. Realistic mix', '', `Pollers at ${run.opts.mixRate} polls/s over 100 active jobs for ${run.opts.mixSec} s while a worker PATCHes each job once a second. The seed's figure: 40 polls → 4–6 queries (100–150 per 1 000).`, '', mixTable(r.mix), '');
   if (r.outage) s.push('## 5. Redis killed and restarted under load', '', `Each variant on its own redis-server; 100 warm jobs, 50 connections, request timeout ${run.opts.outageTimeoutSec} s.`, '', outageTable(r.outage), '');
