@@ -29,7 +29,7 @@ const value = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')
 // autocannon ticks in whole seconds: a fractional duration is rounded up, so durations here are integers.
 const MODES = {
   quick: { rounds: 2, durationSec: 1, warmupRequests: 2000, jobs: 10_000, mixSec: 3, mixRate: 1000, outageSec: 1, outageTimeoutSec: 2, outageStock: false, libRounds: 1, libSec: 0.5, libWarmupMs: 100, profileSec: 2, ttlSeconds: 30 },
-  full: { rounds: 5, durationSec: 10, warmupSec: 2, jobs: 10_000, mixSec: 15, mixRate: 2000, outageSec: 5, outageTimeoutSec: 5, outageStock: true, libRounds: 3, libSec: 3, libWarmupMs: 300, profileSec: 8, ttlSeconds: 30 },
+  full: { rounds: 5, durationSec: 10, warmupSec: 2, jobs: 10_000, mixSec: 15, mixRate: 2000, outageSec: 5, outageTimeoutSec: 5, outageStock: true, libRounds: 5, libSec: 3, libWarmupMs: 300, profileSec: 8, ttlSeconds: 30 },
 };
 const reportOnly = value('report-only');
 if (reportOnly) {

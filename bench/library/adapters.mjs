@@ -18,7 +18,9 @@ async function ours({ redisUrl, prefix }) {
   if (!existsSync(ourLibrary)) throw new Error('dist/libs/redis-cache/src/index.js missing (run npm run build)');
   const lib = await import(pathToFileURL(ourLibrary).href);
   if (typeof lib.CacheEngine !== 'function') throw new Error(`the library exports no CacheEngine (exports: ${Object.keys(lib).join(', ')})`);
-  const two = new lib.CacheEngine({ redisUrl, keyPrefix: `${prefix}ours:`, l1: { enabled: true } });
+  // The same L1 bound as BentoCache's below: the `set` operation writes 10 000 other keys, and with our
+  // default of 10 000 entries they evicted the read keyspace, so later `get, L1 hit` rounds read L2.
+  const two = new lib.CacheEngine({ redisUrl, keyPrefix: `${prefix}ours:`, l1: { enabled: true, maxEntries: 20_000 } });
   const l2 = new lib.CacheEngine({ redisUrl, keyPrefix: `${prefix}ours:`, l1: { enabled: false } });
   await two.connect();
   await l2.connect();
