@@ -125,7 +125,10 @@ describe('jobs API: the job namespace off the job_progress_cache column, phase b
         if (answer === undefined) continue;
         polls[step] = (polls[step] ?? 0) + 1;
         if (answer.status !== 200) failures.push(`${step}: GET ${id}: ${answer.status} ${answer.body.slice(0, 120)}`);
-        else if ((JSON.parse(answer.body) as { version: number }).version < floor) stale.push(`${step}: job ${id} < v${floor}`);
+        else {
+          const served = (JSON.parse(answer.body) as { version: number }).version;
+          if (served < floor) stale.push(`${step}: job ${id} v${served} < v${floor} (X-Cache ${String(answer.headers['x-cache'])})`);
+        }
       }
     };
     const load = Promise.all([worker(), poller(), poller(), poller()]);

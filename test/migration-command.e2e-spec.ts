@@ -133,8 +133,11 @@ describe('cache:migrate on 50 000 entries', () => {
     expect(existsSync(checkpoint)).toBe(false);
     expect(second.stderr).toContain(`completed (resumed after ${saved.cursor})`);
 
-    // Bounded memory: one batch at a time, whatever the table's size (50 MB of values here).
-    expect(summary.maxRssBytes).toBeLessThan(160 * 1024 * 1024);
+    // Bounded memory: one batch at a time, whatever the table's size (50 MB of values here). The decisive
+    // bound is the child's 48 MB old-space cap (HEAP_CAP): a copy that held the table would die of OOM.
+    // RSS also counts the young generation, code and native buffers, and moves with the machine's load
+    // (105–109 MiB on a quiet machine, 241 MiB once in a CI run that shared both cores), so its bound is loose.
+    expect(summary.maxRssBytes).toBeLessThan(320 * 1024 * 1024);
     process.stdout.write(`cache:migrate resumed copy: ${summary.copied} entries in ${summary.durationMs} ms, max RSS ${(summary.maxRssBytes / 1048576).toFixed(0)} MiB\n`);
   });
 

@@ -104,6 +104,35 @@ describe('PostgresLegacySource', () => {
     await expect(source.get('v')).resolves.toEqual({ value: { s: 'unversioned' } });
   });
 
+  it('with rowVersionColumn (a cache column on its row), only the row\'s current version is written, read or walked', async () => {
+    const rows = `legacy_rowver_${suffix}`;
+    await pool.query(`CREATE TABLE ${rows} (id bigint PRIMARY KEY, version int NOT NULL, cache jsonb, cache_expires_at timestamptz)`);
+    try {
+      await pool.query(`INSERT INTO ${rows} (id, version) VALUES (1, 9), (2, 3)`);
+      const source = new PostgresLegacySource({
+        db: pool, table: rows, keyColumn: 'id', valueColumn: 'cache', expiresAtColumn: 'cache_expires_at', mode: 'column',
+        versionField: 'v', rowVersionColumn: 'version',
+      });
+      await source.set('1', { v: 9, s: 'current' }, Date.now() + 60_000);
+      await expect(source.get('1')).resolves.toMatchObject({ value: { v: 9, s: 'current' } });
+      // The row moves on: what the column holds is no longer served, walked or counted…
+      await pool.query(`UPDATE ${rows} SET version = 10 WHERE id = 1`);
+      await expect(source.get('1')).resolves.toBeUndefined();
+      await expect(source.count()).resolves.toBe(0);
+      await expect(walkAll(source, 10)).resolves.toEqual([]);
+      // …and a late write of the old version (a slow instance's) is not stored: the column keeps nothing newer than v9.
+      await source.set('1', { v: 9, s: 'late' }, Date.now() + 60_000);
+      expect((await pool.query(`SELECT cache FROM ${rows} WHERE id = 1`)).rows[0]).toEqual({ cache: { v: 9, s: 'current' } });
+      await source.set('1', { v: 10, s: 'now' }, Date.now() + 60_000);
+      await expect(source.get('1')).resolves.toMatchObject({ value: { v: 10, s: 'now' } });
+      await source.set('2', { s: 'unversioned' }); // a value without the version field is never written
+      await expect(source.get('2')).resolves.toBeUndefined();
+      expect(() => new PostgresLegacySource({ db: pool, table: rows, keyColumn: 'id', valueColumn: 'cache', rowVersionColumn: 'version' })).toThrow(TypeError);
+    } finally {
+      await pool.query(`DROP TABLE ${rows}`);
+    }
+  });
+
   it('walks with keyset pagination and resumes exactly after a cursor', async () => {
     await pool.query(`INSERT INTO ${table} (key, value) SELECT 'p' || lpad(g::text, 3, '0'), jsonb_build_object('g', g) FROM generate_series(1, 30) g`);
     const source = new PostgresLegacySource({ db: pool, table, keyColumn: 'key', valueColumn: 'value' });

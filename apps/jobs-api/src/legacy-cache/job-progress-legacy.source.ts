@@ -7,8 +7,10 @@ export const JOB_PROGRESS_LEGACY_COLUMNS = {
   valueColumn: 'job_progress_cache',
   expiresAtColumn: 'job_progress_cache_expires_at',
   mode: 'column',
-  // Two writers racing on one job leave the newer progress in the column.
+  // Two writers racing on one job leave the newer progress in the column…
   versionField: 'version',
+  // …and only the progress of the row's current version is ever written to it or read from it.
+  rowVersionColumn: 'version',
 } as const;
 
 /**

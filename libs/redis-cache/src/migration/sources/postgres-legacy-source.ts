@@ -30,6 +30,13 @@ export interface PostgresLegacySourceOptions {
    * field name travels as a parameter, never as SQL.
    */
   versionField?: string;
+  /**
+   * `column` mode with `versionField`: the row's own version column (e.g. `version`). A cached value is then
+   * written only if its version equals the row's, and read or walked only while it still does — so a value
+   * the row has moved past (a late write from a slow instance, an entry left by the legacy app) is never
+   * stored or served, whatever the timing. The strongest guard there is when the cache lives on its row.
+   */
+  rowVersionColumn?: string;
 }
 
 interface Row {
@@ -58,32 +65,42 @@ export class PostgresLegacySource implements LegacySource {
     const expires = options.expiresAtColumn ? quoteIdentifier(options.expiresAtColumn) : undefined;
     const expiresSel = expires ?? 'NULL::timestamptz';
     const select = `SELECT ${key}::text AS k, ${value} AS v, ${expiresSel} AS e FROM ${table}`;
+    if (options.rowVersionColumn !== undefined && (options.mode !== 'column' || options.versionField === undefined)) {
+      throw new TypeError('rowVersionColumn needs mode "column" and a versionField');
+    }
+    const rowVersion = options.rowVersionColumn ? quoteIdentifier(options.rowVersionColumn) : undefined;
+    // With a row version, a stored value counts only while it carries the row's version. `$n` is the
+    // parameter holding the version field's name (a parameter, never SQL), per statement.
+    const current = (n: number): string => (rowVersion
+      ? ` AND jsonb_typeof(${value} -> $${n}::text) = 'number' AND (${value} ->> $${n}::text)::numeric = ${rowVersion}`
+      : '');
     const present = `${value} IS NOT NULL`;
     this.description = `postgres:${options.table}.${options.valueColumn}`;
     // $1 key, $2 value, then $3 expiry (if any), then the version field's name (if any).
     const vp = `$${expires ? 4 : 3}::text`;
-    const newer = (current: string): string => options.versionField
-      ? ` WHERE (${current} IS NULL OR jsonb_typeof(${current} -> ${vp}) IS DISTINCT FROM 'number'`
-        + ` OR jsonb_typeof($2::jsonb -> ${vp}) IS DISTINCT FROM 'number' OR (${current} ->> ${vp})::numeric <= ($2::jsonb ->> ${vp})::numeric)`
+    const newer = (stored: string): string => options.versionField
+      ? ` WHERE (${stored} IS NULL OR jsonb_typeof(${stored} -> ${vp}) IS DISTINCT FROM 'number'`
+        + ` OR jsonb_typeof($2::jsonb -> ${vp}) IS DISTINCT FROM 'number' OR (${stored} ->> ${vp})::numeric <= ($2::jsonb ->> ${vp})::numeric)`
       : '';
+    const matchesRow = rowVersion ? ` AND jsonb_typeof($2::jsonb -> ${vp}) = 'number' AND ($2::jsonb ->> ${vp})::numeric = cur.${rowVersion}` : '';
     this.sql = {
-      get: `${select} WHERE ${key} = $1 AND ${present}`,
+      get: `${select} WHERE ${key} = $1 AND ${present}${current(2)}`,
       set: options.mode === 'column'
-        ? `UPDATE ${table} AS cur SET ${value} = $2::jsonb${expires ? `, ${expires} = $3::timestamptz` : ''}${newer(`cur.${value}`) || ' WHERE true'} AND cur.${key} = $1`
+        ? `UPDATE ${table} AS cur SET ${value} = $2::jsonb${expires ? `, ${expires} = $3::timestamptz` : ''}${newer(`cur.${value}`) || ' WHERE true'}${matchesRow} AND cur.${key} = $1`
         : `INSERT INTO ${table} AS cur (${key}, ${value}${expires ? `, ${expires}` : ''}) VALUES ($1, $2::jsonb${expires ? ', $3::timestamptz' : ''})
            ON CONFLICT (${key}) DO UPDATE SET ${value} = EXCLUDED.${value}${expires ? `, ${expires} = EXCLUDED.${expires}` : ''}${newer(`cur.${value}`)}`,
       delete: options.mode === 'column'
         ? `UPDATE ${table} SET ${value} = NULL${expires ? `, ${expires} = NULL` : ''} WHERE ${key} = $1 AND ${present}`
         : `DELETE FROM ${table} WHERE ${key} = $1`,
-      walkFirst: `${select} WHERE ${present} ORDER BY ${key} LIMIT $1`,
-      walkAfter: `${select} WHERE ${present} AND ${key} > $2 ORDER BY ${key} LIMIT $1`,
-      count: `SELECT count(*)::int AS n FROM ${table} WHERE ${present}`,
+      walkFirst: `${select} WHERE ${present}${current(2)} ORDER BY ${key} LIMIT $1`,
+      walkAfter: `${select} WHERE ${present}${current(3)} AND ${key} > $2 ORDER BY ${key} LIMIT $1`,
+      count: `SELECT count(*)::int AS n FROM ${table} WHERE ${present}${current(1)}`,
     };
   }
 
   /** See {@link LegacySource.get}. */
   async get(key: string): Promise<LegacyEntry | undefined> {
-    const { rows } = await this.options.db.query(this.sql.get, [key]);
+    const { rows } = await this.options.db.query(this.sql.get, [key, ...this.rowVersionParams()]);
     const row = rows[0] as Row | undefined;
     return row ? toEntry(row) : undefined;
   }
@@ -106,8 +123,8 @@ export class PostgresLegacySource implements LegacySource {
     let after = options.after;
     for (;;) {
       const { rows } = after === undefined
-        ? await this.options.db.query(this.sql.walkFirst, [options.batchSize])
-        : await this.options.db.query(this.sql.walkAfter, [options.batchSize, after]);
+        ? await this.options.db.query(this.sql.walkFirst, [options.batchSize, ...this.rowVersionParams()])
+        : await this.options.db.query(this.sql.walkAfter, [options.batchSize, after, ...this.rowVersionParams()]);
       const records: LegacyRecord[] = (rows as Row[]).map((row) => ({ key: row.k, ...toEntry(row) }));
       if (records.length === 0) return;
       after = records[records.length - 1].key;
@@ -116,9 +133,14 @@ export class PostgresLegacySource implements LegacySource {
     }
   }
 
+  /** The version field's name as the last parameter of reads, when a row version guards them. */
+  private rowVersionParams(): string[] {
+    return this.options.rowVersionColumn ? [this.options.versionField!] : [];
+  }
+
   /** See {@link LegacySource.count}. */
   async count(): Promise<number> {
-    const { rows } = await this.options.db.query(this.sql.count);
+    const { rows } = await this.options.db.query(this.sql.count, this.rowVersionParams());
     return (rows[0] as { n: number }).n;
   }
 }
