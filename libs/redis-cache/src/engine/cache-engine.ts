@@ -175,8 +175,8 @@ export class CacheEngine {
   }
 
   /** Counts a hit served from a {@link peekEntryJson} / {@link probeEntryJson} result. */
-  recordHit(key: string, source: CacheResult<unknown>['source']): void {
-    if (source === 'l1' || source === 'l2') this.stats.increment(source === 'l1' ? 'l1Hits' : 'l2Hits', 1, this.pk(key));
+  recordHit(key: string, source: CacheJsonResult<unknown>['source']): void {
+    this.stats.increment(source === 'l1' ? 'l1Hits' : 'l2Hits', 1, this.pk(key));
   }
 
   /**
@@ -375,8 +375,9 @@ export class CacheEngine {
   }
 }
 
-/** A value with the JSON text it is stored as (see {@link CacheEngine.peekEntryJson}). */
+/** A fresh value with the JSON text it is stored as (see {@link CacheEngine.peekEntryJson}). */
 export interface CacheJsonResult<T> extends CacheResult<T> {
+  source: FoundEntry['source'];
   json: string;
 }
 

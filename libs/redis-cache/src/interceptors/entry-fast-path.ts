@@ -106,7 +106,7 @@ export class EntryFastPath {
   }
 
   private respond(request: FastPathRequest, route: EntryFastPathRoute, key: string, entry: CacheJsonResult<unknown>): FastPathAnswer | undefined {
-    if ((entry.source !== 'l1' && entry.source !== 'l2') || !route.allow(request, entry.value)) return undefined;
+    if (!route.allow(request, entry.value)) return undefined;
     const etag = entryEtag(key, entry.version, entry.value);
     // A literal of fixed shape: spreading the route's headers into it costs more than the whole lookup.
     const headers: FastPathHeaders = { 'x-cache': 'HIT', etag, age: String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))) };
