@@ -127,7 +127,7 @@ describe('PostgresLegacySource', () => {
       await expect(source.get('1')).resolves.toMatchObject({ value: { v: 10, s: 'now' } });
       await source.set('2', { s: 'unversioned' }); // a value without the version field is never written
       await expect(source.get('2')).resolves.toBeUndefined();
-      expect(() => new PostgresLegacySource({ db: pool, table: rows, keyColumn: 'id', valueColumn: 'cache', rowVersionColumn: 'version' })).toThrow(TypeError);
+      expect(() => new PostgresLegacySource({ db: pool, table: rows, keyColumn: 'id', valueColumn: 'cache', rowVersionColumn: 'version' })).toThrow(MigrationConfigError);
     } finally {
       await pool.query(`DROP TABLE ${rows}`);
     }

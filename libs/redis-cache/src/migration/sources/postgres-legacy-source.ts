@@ -1,4 +1,5 @@
 import type { LegacyBatch, LegacyEntry, LegacyRecord, LegacySource, LegacyWalkOptions } from '../legacy-source.interface.js';
+import { MigrationConfigError } from '../migration.errors.js';
 import { quoteIdentifier } from './sql-identifier.js';
 
 /** What the adapter needs of a `pg` `Pool` or `Client` (any object with a parameterised `query`). */
@@ -66,7 +67,7 @@ export class PostgresLegacySource implements LegacySource {
     const expiresSel = expires ?? 'NULL::timestamptz';
     const select = `SELECT ${key}::text AS k, ${value} AS v, ${expiresSel} AS e FROM ${table}`;
     if (options.rowVersionColumn !== undefined && (options.mode !== 'column' || options.versionField === undefined)) {
-      throw new TypeError('rowVersionColumn needs mode "column" and a versionField');
+      throw new MigrationConfigError('rowVersionColumn needs mode "column" and a versionField');
     }
     const rowVersion = options.rowVersionColumn ? quoteIdentifier(options.rowVersionColumn) : undefined;
     // With a row version, a stored value counts only while it carries the row's version. `$n` is the
