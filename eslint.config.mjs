@@ -4,8 +4,27 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** The shapes of a swallowed error: `catch (e) { void e; }`, an empty catch (comments do not count), `.catch(() => {})`. */
+const SILENT_CATCHES = [
+  {
+    selector: "CatchClause > BlockStatement > ExpressionStatement > UnaryExpression[operator='void']",
+    message: 'A silent catch (`void error`): use ignoreError(error, what, { stats, logger }), log it, or rethrow.',
+  },
+  {
+    selector: 'CatchClause > BlockStatement[body.length=0]',
+    message: 'An empty catch swallows the error: use ignoreError(error, what, { stats, logger }), log it, or rethrow.',
+  },
+  {
+    selector: "CallExpression[callee.property.name='catch'] > ArrowFunctionExpression:matches([body.type='BlockStatement'][body.body.length=0], [body.type='Identifier'][body.name='undefined'], [body.type='Literal'][body.value=null])",
+    message: 'A promise error swallowed (`.catch(() => undefined)`): use ignoreError(error, what, { stats, logger }), log it, or rethrow.',
+  },
+];
+
 export default tseslint.config(
-  { ignores: ['dist/**', '**/dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'bench/results/**'] },
+  // examples/ are apps of their own: their dependencies are installed only by test/package-examples.e2e-spec.ts,
+  // which type-checks (strict) and runs them against the packed library. test/.readme-guide/ is written by
+  // test/nest-readme-snippets.e2e-spec.ts from the README's code blocks (type-checked there).
+  { ignores: ['dist/**', '**/dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'bench/results/**', 'examples/**', 'test/.readme-guide/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -22,6 +41,13 @@ export default tseslint.config(
     },
   },
   {
+    // No silent error in the library or the service: an error deliberately not propagated goes through
+    // ignoreError() (engine/ignored-error.ts), which counts it and debug-logs what was ignored, or is logged, or
+    // is translated into a value on purpose. (Tests and scripts may drop a cleanup's failure.)
+    files: ['libs/**', 'apps/**'],
+    rules: { 'no-restricted-syntax': ['error', ...SILENT_CATCHES] },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts', 'bench/**'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -34,4 +60,7 @@ export default tseslint.config(
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.mjs'], languageOptions: { globals: globals.node } },
+  // The page's browser modules: plain JS, type-checked by apps/jobs-api/src/ui/tsconfig.page.json.
+  { files: ['apps/jobs-api/src/ui/public/**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['apps/jobs-api/src/ui/public/**/*.js'], languageOptions: { globals: globals.browser } },
 );

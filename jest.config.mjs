@@ -10,9 +10,9 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': tsJest },
   moduleNameMapper: {
-    '^@app/redis-cache$': '<rootDir>/libs/redis-cache/src/index.ts',
-    '^@app/redis-cache/migration$': '<rootDir>/libs/redis-cache/src/migration/index.ts',
-    '^@app/redis-cache/(health|typeorm|cache-manager|metrics)$': '<rootDir>/libs/redis-cache/src/$1.ts',
+    '^nestjs-tiered-cache$': '<rootDir>/libs/redis-cache/src/index.ts',
+    '^nestjs-tiered-cache/migration$': '<rootDir>/libs/redis-cache/src/migration/index.ts',
+    '^nestjs-tiered-cache/(health|typeorm|cache-manager|metrics|engine)$': '<rootDir>/libs/redis-cache/src/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',
@@ -21,11 +21,14 @@ const shared = {
 export default {
   // A global option: jest ignores testTimeout inside a project's config.
   testTimeout: 60_000,
+  // Names a stuck test and ends the run instead of letting it hang (see the file).
+  reporters: ['default', '<rootDir>/test/support/watchdog-reporter.mjs'],
   projects: [
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'],
+      // test/support: the fault suite's own pure helpers (its history checker) have unit specs too.
+      testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'],
     },
     {
       ...shared,

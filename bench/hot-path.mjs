@@ -1,15 +1,15 @@
 // A/B micro-benchmark of the hot paths, for judging one change at a time (the full harness is `run.mjs`).
 //
 //   node bench/hot-path.mjs --http --builds=before:/tmp/a,after:/tmp/b [--rounds=5] [--seconds=2] [--jobs=10000]
-//   node bench/hot-path.mjs --lib  --builds=before:/tmp/a,after:/tmp/b [--rounds=5] [--ms=700]
+//   node bench/hot-path.mjs --lib  --builds=before:/tmp/a,after:/tmp/b [--rounds=5] [--ms=700] [--ops=getL2,set,miss,…]
 //   node bench/hot-path.mjs --http --builds=after:/tmp/b --profile=after   (a CPU profile of one build's warm poll)
 //
 // A "build" is a directory holding `apps/jobs-api/src/main.js` and `libs/redis-cache/src/index.js`
 // (`bench/build-snapshot.mjs <dir>` writes one from the work tree). --http: every build serves the jobs API on
 // its own database rows and Redis prefix, next to the Fastify framework-constant ceiling; rounds interleave
 // the variants and the report gives medians and each build's ratio to the ceiling and to the first build.
-// --lib: each build's CacheEngine in its own process (L1 hit, L2 hit, getOrLoad L1 hit), next to raw
-// auto-pipelined ioredis GET + JSON.parse, 50 concurrent callers, interleaved rounds, medians.
+// --lib: each build's CacheEngine in its own process (L1 hit, L2 hit, getOrLoad L1/L2 hit, set and miss with
+// the bus on and off), next to raw auto-pipelined ioredis (GET + JSON.parse, SET, GET then SET), 50 concurrent callers, interleaved rounds, medians.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -79,6 +79,7 @@ async function http() {
     const probe = await httpRequest(`${first.url}/api/v2/jobs/${job.id}`);
     Object.assign(template, JSON.parse(probe.body));
     servers.ceiling = await startServer('ceiling', HTTP_VARIANTS.ceiling.script, { env: { BENCH_JOB_JSON: JSON.stringify(template), LOG_LEVEL: 'warn' } });
+    servers.fastify = await startServer('fastify', HTTP_VARIANTS.fastify.script, { env: { BENCH_JOB_JSON: JSON.stringify(template), LOG_LEVEL: 'warn' } });
     const warmPaths = [pollPath(job.id)];
     for (const s of Object.values(servers)) await warm(ctx, s, warmPaths);
     if (args.profile) {
@@ -98,12 +99,13 @@ async function http() {
     const opts = { rounds, durationSec: Number(args.seconds ?? 2), warmupRequests: 2000 };
     const report = (title, res) => {
       const ceil = res.ceiling?.rps.median;
+      const fast = res.fastify?.rps.median;
       const base = res[builds[0].name].rps.median;
       table(title, Object.entries(res).map(([variant, r]) => ({
         variant, 'req/s': Math.round(r.rps.median), p99: r.p99.median, failed: r.failed,
-        '÷ceiling': ceil ? (r.rps.median / ceil).toFixed(2) : '', [`÷${builds[0].name}`]: (r.rps.median / base).toFixed(2),
+        '÷ceiling': ceil ? (r.rps.median / ceil).toFixed(2) : '', '÷fastify': fast ? (r.rps.median / fast).toFixed(2) : '', [`÷${builds[0].name}`]: (r.rps.median / base).toFixed(2),
         'runs': r.runs.map((x) => Math.round(x.rps / 100) / 10).join('/'),
-      })), ['variant', 'req/s', 'p99', 'failed', '÷ceiling', `÷${builds[0].name}`, 'runs']);
+      })), ['variant', 'req/s', 'p99', 'failed', '÷ceiling', '÷fastify', `÷${builds[0].name}`, 'runs']);
     };
     report('warm poll of one job', await interleaved(ctx, 'warm', servers, warmPaths, opts));
     if (jobs > 1) {
@@ -141,8 +143,9 @@ async function lib() {
     workers[v.name] = libWorker(v);
     await workers[v.name].call('setup', { kind: v.kind, dir: v.dir, redisUrl, prefix: `${prefix}${v.name}:`, value });
   }
-  const ops = ['getL1', 'getOrLoadL1', 'getL2', 'getOrLoadL2'];
+  const ops = String(args.ops ?? 'getL1,getOrLoadL1,getL2,getOrLoadL2,set,miss,setNoBus,missNoBus').split(',');
   const samples = {};
+  const cpuSamples = {};
   try {
     for (let round = 0; round < rounds; round++) {
       for (const op of ops) {
@@ -152,6 +155,7 @@ async function lib() {
           if (r.unsupported) continue;
           (samples[op] ??= {})[v.name] ??= [];
           samples[op][v.name].push(r.opsPerSec);
+          ((cpuSamples[op] ??= {})[v.name] ??= []).push(r.cpuUsPerOp);
         }
       }
       progress(`lib round ${round + 1}/${rounds} done`);
@@ -169,7 +173,8 @@ async function lib() {
       variant, 'ops/s': Math.round(median(s)), [`÷${builds[0].name}`]: (median(s) / base).toFixed(2),
       '÷raw': samples[op]['raw-ioredis'] ? (median(s) / median(samples[op]['raw-ioredis'])).toFixed(2) : '',
       runs: s.map((x) => Math.round(x / 1000)).join('/'),
-    })), ['variant', 'ops/s', `÷${builds[0].name}`, '÷raw', 'runs']);
+      'cpu µs/op': median(cpuSamples[op][variant]).toFixed(2),
+    })), ['variant', 'ops/s', `÷${builds[0].name}`, '÷raw', 'runs', 'cpu µs/op']);
   }
 }
 

@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [--only=1,2,6] [--profile|--no-profile]`: every comparison variant and ours,
 // side by side in one run, results in bench/results/<date>.json and BENCHMARKS.md at the repo root.
-// `node bench/run.mjs --report-only=bench/results/<run>.json` rewrites BENCHMARKS.md from a stored run
-// (goals re-evaluated by the current bench/lib/goals.mjs), measuring nothing.
+// `node bench/run.mjs --report-only=bench/results/<run>.json` rewrites BENCHMARKS.md and its plots
+// (bench/plots/*.svg) from a stored run (goals re-evaluated by the current bench/lib/goals.mjs), measuring
+// nothing.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { LoadGenerator } from './lib/load-generator.mjs';
 import { elapsedSeconds, progress } from './lib/log.mjs';
 import { stopAllServers } from './lib/server-process.mjs';
 import { HTTP_VARIANTS, oursBuilt } from './lib/variants.mjs';
+import { describeCommit } from './lib/commit.mjs';
 import { describeEnvironment } from './lib/environment.mjs';
 import { evaluateGoals } from './lib/goals.mjs';
 import { profileOurs } from './lib/profile.mjs';
@@ -36,12 +38,13 @@ if (reportOnly) {
   const stored = JSON.parse(readFileSync(reportOnly, 'utf8'));
   stored.results.goals = evaluateGoals(stored.results);
   writeReport(`${root}BENCHMARKS.md`, stored);
-  progress(`wrote BENCHMARKS.md from ${reportOnly}`);
+  progress(`wrote BENCHMARKS.md and bench/plots/ from ${reportOnly}`);
   process.exit(0);
 }
 const mode = flag('quick') ? 'quick' : 'full';
 const only = value('only')?.split(',').map(Number);
-const opts = { ...MODES[mode], ...(value('jobs') ? { jobs: Number(value('jobs')) } : {}), ...(value('rounds') ? { rounds: Number(value('rounds')) } : {}), ...(flag('outage-stock') ? { outageStock: true } : {}) };
+const opts = { ...MODES[mode], ...(value('jobs') ? { jobs: Number(value('jobs')) } : {}), ...(value('rounds') ? { rounds: Number(value('rounds')) } : {}), ...(flag('outage-stock') ? { outageStock: true } : {}), ...(flag('no-profile') ? { libProfile: false } : {}),
+  ...(value('lib-rounds') ? { libRounds: Number(value('lib-rounds')) } : {}) };
 
 const runId = randomBytes(4).toString('hex');
 const ctx = {
@@ -78,6 +81,8 @@ process.once('SIGINT', () => {
 });
 
 const startedAt = new Date();
+// Taken before anything is measured: the report names the commit whose code ran.
+const commit = describeCommit();
 try {
   progress(`${mode} run ${runId}: ${JSON.stringify(opts)}`);
   ctx.db = await createBenchDatabase();
@@ -112,7 +117,7 @@ const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
 mkdirSync(`${root}bench/results`, { recursive: true });
 const resultsFile = `bench/results/${stamp}${mode === 'quick' ? '-quick' : ''}.json`;
 const run = {
-  startedAt: startedAt.toISOString(), mode, command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, opts,
+  startedAt: startedAt.toISOString(), mode, command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, commit, opts,
   elapsedSec: elapsedSeconds(), env: ctx.env, oursAvailable: ctx.oursAvailable, oursUnavailableReason: ctx.oursAvailable ? undefined : ctx.oursUnavailableReason,
   resultsFile, results: ctx.results,
 };

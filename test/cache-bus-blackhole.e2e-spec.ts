@@ -3,6 +3,7 @@ import { CacheEngine } from '../libs/redis-cache/src/engine/cache-engine.js';
 import { TestRedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { percentile, sleep, until } from './support/wait.js';
+import { slack } from './support/machine-load.js';
 
 /**
  * A peer cut off silently: all its Redis sockets (data and bus) go through a proxy that swallows every
@@ -12,7 +13,8 @@ import { percentile, sleep, until } from './support/wait.js';
  */
 const LEASE_MS = 500;
 const WINDOW_MS = Math.ceil(LEASE_MS * 1.01) + 5;
-const FAST_MS = 100;
+/** "Did not wait": 100 ms on an idle machine, stretched by this run's measured load. */
+const FAST_MS = slack(100);
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -54,7 +56,12 @@ describe('invalidation bus with a black-holed peer', () => {
       await writer.set(keyOf(id), { id, version: 1 }, { version: 1 });
       await check(id);
     }
-    for (const id of ids) expect((await peer.getEntry(keyOf(id)))?.source).toBe('l1');
+    // L1 serves while the peer holds its lease; on a loaded machine a heartbeat can come late: read again until it does.
+    const servedFromL1 = async () => {
+      for (const id of ids) await check(id);
+      return (await Promise.all(ids.map((id) => peer.getEntry(keyOf(id))))).every((e) => e?.source === 'l1');
+    };
+    expect(await until(servedFromL1, 5_000)).toBe(true);
     expect(writer.getStats().bus.lastReceivers).toBe(2);
 
     proxy.setMode('blackhole');
@@ -74,7 +81,7 @@ describe('invalidation bus with a black-holed peer', () => {
     expect(stale).toBe(0);
     expect(writer.getStats().bus.lastReceivers).toBe(2); // the dead subscriber is still counted…
     expect(slow.length).toBeLessThanOrEqual(1); // …yet at most one update waited,
-    expect(Math.max(...ackMs)).toBeLessThan(WINDOW_MS + 150); // for at most one lease,
+    expect(Math.max(...ackMs)).toBeLessThan(WINDOW_MS + slack(150)); // for at most one lease,
     expect(percentile(ackMs, 50)).toBeLessThan(FAST_MS / 2); // and the rest did not wait at all.
     expect(writer.getStats().busAckTimeouts).toBeLessThanOrEqual(1);
     expect(peer.getStats().bus.state).toBe('lapsed');

@@ -6,6 +6,7 @@ import type { CacheEngineOptions } from '../libs/redis-cache/src/engine/cache.ty
 import { clusterSlot } from '../libs/redis-cache/src/engine/bus/cluster-slot.js';
 import { TestRedisCluster } from './support/redis-cluster.js';
 import { percentile, sleep, until } from './support/wait.js';
+import { slack } from './support/machine-load.js';
 
 /**
  * The engine against a 3-master Redis Cluster of test-owned processes (no replicas): a contract subset,
@@ -57,7 +58,9 @@ describe('cache engine on a Redis Cluster (3 masters)', () => {
   beforeAll(async () => {
     cache = engine(prefix, { l1: { enabled: false } });
     await cache.connect();
-    expect(cache.isRedisAvailable()).toBe(true);
+    // connect() promises never to hang, not that recovery is done: on a loaded machine the first check of the
+    // masters can still be retrying when it returns.
+    expect(await until(() => cache.isRedisAvailable(), 5_000)).toBe(true);
   });
 
   it('spreads keys over the masters (no engine-wide hash tag) and reads them back with mget across slots', async () => {
@@ -238,7 +241,7 @@ describe('one master of the cluster killed (no replicas)', () => {
     // failure for the breaker, reset by the successes in between).
     let aliveServed = 0;
     for (let i = 0; i < alive.length; i += 1) {
-      if ((await timed(() => cache.get(alive[i]))) !== undefined) aliveServed += 1;
+      if ((await timed(() => cache.get(alive[i]))) === keys.indexOf(alive[i])) aliveServed += 1;
       expect(await timed(() => cache.get(dead[i % dead.length]))).toBeUndefined();
     }
     expect(aliveServed).toBe(alive.length);
@@ -246,12 +249,17 @@ describe('one master of the cluster killed (no replicas)', () => {
     // master is down, so the engine stops trusting L2 as a whole (the documented dirty-key path) and serves
     // from L1 and the loader — a live-slot key now loads instead of reading a value that might be stale.
     expect((await timed(() => cache.getOrLoad(dead[0], async () => 'from-db'))).value).toBe('from-db');
-    await timed(() => cache.set(dead[1 % dead.length], 'x')); // L1 is off here: nothing is stored
+    // L1 is off here: nothing is stored. A strict write Redis did not take waits until no peer can trust its
+    // cache (at most about a lease), so it is timed apart from the reads.
+    const write = performance.now();
+    await cache.set(dead[1 % dead.length], 'x');
+    const writeMs = performance.now() - write;
+    expect(writeMs).toBeLessThan(2 * LEASE_MS);
     const loaded = await timed(() => cache.getOrLoad(alive[0], async () => 'loaded'));
     expect(loaded.source).toBe('loader');
     const stats = cache.getStats();
     console.log(`cluster, 1 of 3 masters killed: ${settle.length} ops, settle p50 ${percentile(settle, 50).toFixed(1)} ms, max ${Math.max(...settle).toFixed(1)} ms; ${aliveServed}/${alive.length} live-slot reads served by Redis before the first failed write; circuit ${stats.circuit}, errors ${stats.errors}`);
-    expect(Math.max(...settle)).toBeLessThan(200 + 100);
+    expect(Math.max(...settle)).toBeLessThan(200 + slack(100));
     expect(stats.errors).toBeGreaterThan(0);
   }, 20_000);
 });

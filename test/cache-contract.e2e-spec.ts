@@ -14,7 +14,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface Fixture {
   engine: CacheEngine;
   prefix: string;
-  /** Plants a raw string under a logical key, bypassing the engine. */
+  /**
+   * Plants a raw string under a logical key, bypassing the engine; `EPOCH` in it becomes the keyspace epoch
+   * the engine reads entries in (Redis: the coordination record's; memory: empty).
+   */
   plant(key: string, raw: string): Promise<void>;
   /** Reads the raw string under a logical key in the authoritative tier. */
   peek(key: string): Promise<string | undefined>;
@@ -31,7 +34,10 @@ async function redisFixture(l1: boolean): Promise<Fixture> {
   await Promise.all([engine.connect(), neighbour.connect(), raw.connect()]);
   return {
     engine, prefix, neighbour,
-    plant: async (key, value) => { await raw.set(prefix + key, value, 'EX', 60); },
+    plant: async (key, value) => {
+      const epoch = (await raw.hget(`${prefix}!coord`, 'epoch')) ?? '';
+      await raw.set(prefix + key, value.replace('EPOCH', epoch), 'EX', 60);
+    },
     peek: async (key) => (await raw.get(prefix + key)) ?? undefined,
     close: async () => {
       await engine.clear();
@@ -49,7 +55,7 @@ async function memoryFixture(): Promise<Fixture> {
   const neighbour = new CacheEngine({ keyPrefix: 'mem-other:' }, { memoryStore: store });
   return {
     engine, prefix, neighbour,
-    plant: async (key, raw) => { store.writeSync({ key: prefix + key, raw, kind: 'V', ttlMs: 60_000 }); },
+    plant: async (key, raw) => { store.writeSync({ key: prefix + key, raw: raw.replace('EPOCH', ''), kind: 'V', ttlMs: 60_000 }); },
     peek: async (key) => store.peek(prefix + key),
     close: async () => { await engine.close(); },
   };
@@ -118,6 +124,17 @@ describe.each([
     expect(await cache.set(key, { v: 6 }, { version: 6 })).toBe(true);
     await cache.delete(key, { version: 3 }); // older than what is held: no effect
     expect(await cache.get(key)).toEqual({ v: 6 });
+  });
+
+  it('a "not found" load does not replace a tombstone, so an older write cannot land after the delete', async () => {
+    const key = cache.key('tomb', 2);
+    await cache.set(key, { v: 2 }, { version: 2 });
+    await cache.delete(key, { version: 3 }); // the row is deleted
+    // A poll loads "not found" (negative caching on): the tombstone must stay.
+    expect((await cache.getOrLoad(key, async () => undefined, { negativeTtlSeconds: 30 })).value).toBeUndefined();
+    // A write of version 2 that was under way before the delete (a pre-warm arriving late) is refused.
+    expect(await cache.set(key, { v: 2 }, { version: 2 })).toBe(false);
+    expect(await cache.get(key)).toBeUndefined();
   });
 
   it('a slow fill that read before an update cannot overwrite the update', async () => {
@@ -213,9 +230,10 @@ describe.each([
 
   it.each([
     ['garbage', 'not an envelope'],
-    ['truncated JSON', 'c1|V||1|99999999999999||{"a":'],
-    ['unknown format version', 'c9|V||1|99999999999999||{"a":1}'],
-    ['body on a tombstone', 'c1|T|3|1|99999999999999||{"a":1}'],
+    ['truncated JSON', 'c2|V||1|99999999999999|EPOCH||{"a":'],
+    ['unknown format version', 'c9|V||1|99999999999999|EPOCH||{"a":1}'],
+    ['body on a tombstone', 'c2|T|3|1|99999999999999|EPOCH||{"a":1}'],
+    ['malformed tag generation', 'c2|V||1|99999999999999|EPOCH|t=a-b|{"a":1}'],
   ])('a corrupt entry (%s) is a miss, deleted and counted', async (_label, raw) => {
     const key = cache.key('corrupt', _label);
     await f.plant(key, raw);
@@ -229,7 +247,7 @@ describe.each([
 
   it('a parsed "__proto__" key pollutes nothing', async () => {
     const key = cache.key('proto', 1);
-    await f.plant(key, `c1|V||${Date.now()}|${Date.now() + 60_000}||{"__proto__":{"polluted":true},"a":1}`);
+    await f.plant(key, `c2|V||${Date.now()}|${Date.now() + 60_000}|EPOCH||{"__proto__":{"polluted":true},"a":1}`);
     const value = await cache.get<Record<string, unknown>>(key);
     expect(value?.a).toBe(1);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

@@ -4,13 +4,21 @@ import { CacheEngine } from '../libs/redis-cache/src/engine/cache-engine.js';
 import type { CacheLogger } from '../libs/redis-cache/src/engine/cache.types.js';
 import { freePort, TestRedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
+import { slack } from './support/machine-load.js';
 
 /**
  * Real faults against test-owned redis-server processes and our TCP proxy. Each case asserts a figure:
  * settle time per operation, loader runs, stale reads.
+ *
+ * Two bounds: a read settles within the command timeout whatever Redis does; a strict write Redis did not
+ * take waits until its peers have stopped trusting their caches (at most about a lease after this
+ * instance's last heartbeat, see `bus/coordinator.ts`) — so within 2 × the lease. An eventual write never
+ * waits.
  */
 const TIMEOUT = 150;
-const SLACK = 50;
+/** Timer and scheduling slack: 50 ms on an idle machine, stretched by this run's measured load. */
+const SLACK = slack(50);
+const LEASE_MS = 400;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const logs: string[] = [];
@@ -39,24 +47,35 @@ afterEach(async () => {
 function engineFor(url: string, extra: Partial<ConstructorParameters<typeof CacheEngine>[0]> = {}): CacheEngine {
   const engine = new CacheEngine({
     redisUrl: url, keyPrefix: 'fault:', commandTimeoutMs: TIMEOUT, connectTimeoutMs: 300,
-    circuitBreaker: { failureThreshold: 3, cooldownMs: 300 }, logger, ...extra,
+    circuitBreaker: { failureThreshold: 3, cooldownMs: 300 }, logger, bus: { leaseMs: LEASE_MS }, ...extra,
   });
   cleanups.push(() => engine.close());
   return engine;
 }
 
-/** Runs every public operation once; returns the slowest settle time. None may throw. */
-async function everyOperation(cache: CacheEngine, tag: string): Promise<number> {
+/** Runs every public operation once; returns the slowest settle time of reads and of writes. None may throw. */
+async function everyOperation(cache: CacheEngine, tag: string): Promise<{ reads: number; writes: number }> {
   const key = cache.key('op', tag);
-  const ops: Array<() => Promise<unknown>> = [
-    () => cache.get(key), () => cache.set(key, { tag }), () => cache.delete(key), () => cache.exists(key),
-    () => cache.getOrLoad(cache.key('load', tag), async () => ({ loaded: tag })), () => cache.ttl(key),
-    () => cache.mget([key]), () => cache.increment(cache.key('n', tag)), () => cache.invalidateTags(['t']),
+  const reads: Array<() => Promise<unknown>> = [
+    () => cache.get(key), () => cache.exists(key), () => cache.getOrLoad(cache.key('load', tag), async () => ({ loaded: tag })),
+    () => cache.ttl(key), () => cache.mget([key]), () => cache.increment(cache.key('n', tag)),
+  ];
+  const writes: Array<() => Promise<unknown>> = [
+    () => cache.set(key, { tag }), () => cache.delete(key), () => cache.invalidateTags(['t']),
     () => cache.set(key, { tag }, { version: 5 }), () => cache.delete(key, { version: 6 }),
   ];
-  let slowest = 0;
-  for (const op of ops) slowest = Math.max(slowest, (await timed(op)).ms);
-  return slowest;
+  const slowest = async (ops: Array<() => Promise<unknown>>): Promise<number> => {
+    let max = 0;
+    for (const op of ops) max = Math.max(max, (await timed(op)).ms);
+    return max;
+  };
+  return { reads: await slowest(reads), writes: await slowest(writes) };
+}
+
+/** Reads within the command timeout; writes within the timeout (eventual) or 2 × the lease (strict). */
+function expectBounded(slowest: { reads: number; writes: number }, strict: boolean): void {
+  expect(slowest.reads).toBeLessThan(TIMEOUT + SLACK);
+  expect(slowest.writes).toBeLessThan(strict ? 2 * LEASE_MS : TIMEOUT + SLACK);
 }
 
 describe('cache under Redis faults', () => {
@@ -73,14 +92,12 @@ describe('cache under Redis faults', () => {
     expect(await until(() => strict.getStats().bus.state === 'live', 2000)).toBe(true);
     expect(await strict.get(strict.key('kept', 2))).toBe('value');
     await server.kill();
-    expect(await everyOperation(cache, 'killed')).toBeLessThan(TIMEOUT + SLACK);
+    expectBounded(await everyOperation(cache, 'killed'), false);
+    expectBounded(await everyOperation(strict, 'killed'), true);
     expect(await cache.get(cache.key('kept', 1))).toBe('value'); // from L1
-    // Strict: with the bus gone this instance cannot know about other instances' updates. Until its lease
-    // lapses a writer elsewhere would still wait for its ack, so L1 serves; after that, no L1.
-    const lostAt = Date.now();
-    expect(await until(() => strict.getStats().bus.state !== 'live', 2000)).toBe(true);
-    expect(await until(async () => (await strict.get(strict.key('kept', 2))) === undefined, 2000)).toBe(true);
-    expect(Date.now() - lostAt).toBeLessThan(400 + 300);
+    // Strict: with the bus and Redis gone this instance cannot know about other instances' updates (nor can
+    // they know of its): its L1 is not served any more.
+    expect(await strict.get(strict.key('kept', 2))).toBeUndefined();
     expect(strict.getStats().l1Bypassed).toBeGreaterThanOrEqual(1);
     expect(strict.getStats().bus.state).toBe('connecting');
     const loaded = await cache.getOrLoad(cache.key('fresh', 1), async () => 'from-db');
@@ -106,8 +123,8 @@ describe('cache under Redis faults', () => {
     expect(cache.getStats().errors).toBeGreaterThanOrEqual(3);
     // While open, Redis is not even tried: near-zero latency.
     const skipped = await timed(() => cache.getOrLoad(cache.key('frozen', 'x'), async () => 1));
-    expect(skipped.ms).toBeLessThan(20);
-    expect(await everyOperation(cache, 'frozen')).toBeLessThan(TIMEOUT + SLACK);
+    expect(skipped.ms).toBeLessThan(slack(20));
+    expectBounded(await everyOperation(cache, 'frozen'), true);
     server.resume();
     const recovered = await until(async () => {
       await cache.get(cache.key('probe', 1));
@@ -124,18 +141,18 @@ describe('cache under Redis faults', () => {
     const cache = engineFor(proxy.url);
     await cache.connect();
     proxy.delayMs = 400;
-    expect(await everyOperation(cache, 'slow')).toBeLessThan(TIMEOUT + SLACK);
+    expectBounded(await everyOperation(cache, 'slow'), true);
   });
 
   it('unreachable at start: connect() resolves in bounded time, L1 serves, Redis is picked up when it appears', async () => {
     const port = await freePort();
     const cache = engineFor(`redis://127.0.0.1:${port}`, { coherence: 'eventual' });
     const connect = await timed(() => cache.connect());
-    expect(connect.ms).toBeLessThan(300 + 200);
+    expect(connect.ms).toBeLessThan(300 + slack(200));
     expect(cache.isRedisAvailable()).toBe(false);
     await cache.set(cache.key('early', 1), 'memory');
     expect(await cache.get(cache.key('early', 1))).toBe('memory');
-    expect(await everyOperation(cache, 'absent')).toBeLessThan(TIMEOUT + SLACK);
+    expectBounded(await everyOperation(cache, 'absent'), false);
     const server = await TestRedisServer.start({ port });
     cleanups.push(() => server.stop());
     expect(await until(() => cache.isRedisAvailable(), 4000)).toBe(true);
@@ -153,7 +170,7 @@ describe('cache under Redis faults', () => {
     await cache.connect();
     proxy.setMode('blackhole');
     const write = await timed(() => cache.set(cache.key('late-write', 1), 'must-not-land'));
-    expect(write.ms).toBeLessThan(TIMEOUT + SLACK);
+    expect(write.ms).toBeLessThan(2 * LEASE_MS);
     proxy.cut();
     proxy.heal();
     expect(await until(() => cache.isRedisAvailable(), 4000)).toBe(true);
@@ -190,7 +207,8 @@ describe('cache under Redis faults', () => {
     expect(cache.isRedisAvailable()).toBe(true);
     const raw = new Redis(server.url);
     cleanups.push(() => { raw.disconnect(); });
-    expect(await raw.get('fault:job:7')).not.toMatch(/^c1\|V\|1\|/);
+    // Repaired: the old version was removed (or replaced); Redis never holds version 1 for this epoch again.
+    expect((await raw.get('fault:job:7')) ?? 'removed').not.toMatch(/^c2\|V\|1\|/);
   });
 
   it('restarted empty during a stampede: one loader run per key per process', async () => {
@@ -236,10 +254,15 @@ describe('cache under Redis faults', () => {
     const bad = engineFor(`redis://default:wr0ng-pa55@127.0.0.1:${server.port}`);
     await bad.connect();
     await bad.get(bad.key('x', 1));
+    const none = engineFor(`redis://127.0.0.1:${server.port}`);
+    await none.connect();
     await server.kill();
     await good.get(good.key('x', 1));
     await sleep(50);
     expect(logs.length).toBeGreaterThan(0);
+    // An operator is told what is wrong, not "Connection is closed".
+    expect(logs.join('\n')).toMatch(/refused the credentials in the Redis URL \(WRONGPASS/);
+    expect(logs.join('\n')).toMatch(/requires a password and the Redis URL has none \(NOAUTH\)/);
     expect(logs.join('\n')).not.toMatch(/s3cr3t|wr0ng/);
     expect(JSON.stringify(good.getStats())).not.toMatch(/s3cr3t/);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CacheService } from '@app/redis-cache';
+import { CacheService } from 'nestjs-tiered-cache';
 import { type AppHarness, bearer, startApp, TOKENS } from './support/app-harness.js';
 
 /** The HTTP contract of issue 2 against real PostgreSQL and the shared Redis (own key prefix). */

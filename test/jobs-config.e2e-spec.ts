@@ -26,7 +26,7 @@ describe('jobs API configuration', () => {
   });
 
   it('refuses NODE_ENV=production without authentication', () => {
-    expect(refusal({ NODE_ENV: 'production' }).problems).toEqual([expect.stringContaining('ADMIN_TOKEN')]);
+    expect(refusal({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' }).problems).toEqual([expect.stringContaining('ADMIN_TOKEN')]);
   });
 });
 

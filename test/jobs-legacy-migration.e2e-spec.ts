@@ -147,24 +147,30 @@ describe('jobs API: the job namespace off the job_progress_cache column, phase b
     /** Ours loses every entry (a failover to an empty replica): readers fall back to the column. */
     const dropOurs = () => deleteRedisKeys(SHARED_REDIS_URL, prefix);
 
+    /** Lets the current step run for `ms` and until it has seen 40 polls (a loaded machine polls slower). */
+    const stepRuns = async (ms: number): Promise<void> => {
+      await sleep(ms);
+      for (const until = Date.now() + 15_000; (polls[step] ?? 0) < 40 && Date.now() < until;) await sleep(50);
+    };
+
     try {
-      await sleep(700);
+      await stepRuns(700);
       await restart(slots[1], 'primary', 'rolling to primary');
-      await sleep(500);
+      await stepRuns(500);
       await restart(slots[0], 'primary', 'primary');
       await dropOurs();
-      await sleep(500);
+      await stepRuns(500);
       await restart(slots[1], 'only', 'rolling to only');
-      await sleep(500);
+      await stepRuns(500);
       await restart(slots[0], 'only', 'only');
       await dropOurs();
-      await sleep(500);
+      await stepRuns(500);
       await countLegacy(step);
       await restart(slots[0], 'primary', 'back: rolling to primary');
-      await sleep(500);
+      await stepRuns(500);
       await restart(slots[1], 'primary', 'back: primary');
       await dropOurs();
-      await sleep(700);
+      await stepRuns(700);
       await countLegacy(step);
     } finally {
       running = false;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CacheService } from '@app/redis-cache';
+import { CacheService } from 'nestjs-tiered-cache';
 import { type AppHarness, bearer, startApp, TOKENS } from './support/app-harness.js';
 
 /** Issue 4: `/metrics` and the richer `/api/v2/cache/stats` on the real app (PostgreSQL + shared Redis). */
@@ -34,6 +34,10 @@ describe('jobs API metrics and cache statistics', () => {
     expect(text).toMatch(/^redis_cache_redis_call_duration_seconds_bucket\{le="0.005",operation="[a-z-]+",outcome="ok"\}/m);
     expect(metricValue(text, /^redis_cache_circuit_state /)).toBe(0);
     expect(metricValue(text, /^redis_cache_redis_available /)).toBe(1);
+    // Coherence: every member heard, this instance not holding back acknowledgements.
+    expect(metricValue(text, /^redis_cache_trusted /)).toBe(1);
+    expect(metricValue(text, /^redis_cache_dark /)).toBe(0);
+    expect(metricValue(text, /^redis_cache_silent_members /)).toBe(0);
     // Never a key, an id, a client, a value or a credential.
     for (const secret of [...Object.values(TOKENS), 'secret-title-xyz', 'acme', h.config.cache.prefix, `job:${created.body.id}`]) {
       expect(text).not.toContain(secret);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type AppHarness, bearer, startApp } from './support/app-harness.js';
 import { TestRedisServer } from './support/redis-server.js';
+import { slack } from './support/machine-load.js';
 
 const REDIS_PASSWORD = 'r3dis-Pa55-e2e-7c1d';
 const DB_PASSWORD = 'pg-Pa55-e2e-94ab';
@@ -51,7 +52,7 @@ describe('jobs API when its backends fail', () => {
       expect(res.status).toBe(200);
       expect(res.body.id).toBe(id);
       // The command timeout is 200 ms; a poll must never wait on a dead Redis for longer than that.
-      expect(elapsed).toBeLessThan(400);
+      expect(elapsed).toBeLessThan(200 + slack(200));
     }
 
     // Writes still work, and the next poll shows the new version.
@@ -103,7 +104,7 @@ describe('jobs API when its backends fail', () => {
     expect(health.status).toBe(503);
     expect(health.body.status).toBe('error');
     expect(health.body.details.database.status).toBe('down');
-    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(performance.now() - started).toBeLessThan(1_000 + slack(2_000));
     // A request that needs the database now fails as a server error, without internals in the body.
     const poll = await get('/api/v2/jobs/987654');
     expect(poll.status).toBeGreaterThanOrEqual(500);

@@ -27,7 +27,7 @@ let library: { entry: string; cleanup: () => void };
 const dir = mkdtempSync(join(tmpdir(), 'cache-migrate-'));
 const checkpoint = join(dir, 'report.checkpoint.json');
 
-interface Summary { status: string; copied: number; skippedExpired: number; skippedPresent: number; failed: number; scanned: number; resumedFrom?: string; dryRun: boolean; durationMs: number; maxRssBytes: number }
+interface Summary { status: string; copied: number; skippedExpired: number; skippedPresent: number; failed: number; scanned: number; resumedFrom?: string; dryRun: boolean; durationMs: number; maxExternalBytes: number; maxRssBytes: number }
 
 function cliArgs(extra: string[]): string[] {
   const from = `${TEST_DATABASE_URL}?table=${table}&key=key&value=value&expires=expires_at`;
@@ -100,7 +100,10 @@ describe('cache:migrate on 50 000 entries', () => {
     const run = await runCli(['--dry-run']);
     expect(run.code).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ status: 'completed', dryRun: true, scanned: TOTAL, copied: TOTAL - EXPIRED, skippedExpired: EXPIRED, failed: 0 });
-    await expect(redis.dbsize()).resolves.toBe(0);
+    // Only the coordination record, which it may have to start to learn the keyspace epoch it reads in.
+    const size = await redis.dbsize();
+    expect(size).toBeLessThanOrEqual(1);
+    expect(size === 0 ? `${prefix}!coord` : await redis.randomkey()).toBe(`${prefix}!coord`);
     expect(existsSync(checkpoint)).toBe(false);
   });
 
@@ -133,12 +136,13 @@ describe('cache:migrate on 50 000 entries', () => {
     expect(existsSync(checkpoint)).toBe(false);
     expect(second.stderr).toContain(`completed (resumed after ${saved.cursor})`);
 
-    // Bounded memory: one batch at a time, whatever the table's size (50 MB of values here). The decisive
-    // bound is the child's 48 MB old-space cap (HEAP_CAP): a copy that held the table would die of OOM.
-    // RSS also counts the young generation, code and native buffers, and moves with the machine's load
-    // (105–109 MiB on a quiet machine, 241 MiB once in a CI run that shared both cores), so its bound is loose.
-    expect(summary.maxRssBytes).toBeLessThan(320 * 1024 * 1024);
-    process.stdout.write(`cache:migrate resumed copy: ${summary.copied} entries in ${summary.durationMs} ms, max RSS ${(summary.maxRssBytes / 1048576).toFixed(0)} MiB\n`);
+    // Bounded memory: one batch at a time, whatever the table's size (50 MB of values here). The child's 48 MB
+    // old-space cap (HEAP_CAP) kills a copy that holds the table on the heap; values held in buffers (off the
+    // heap) are caught by the peak of external memory, sampled after every batch. RSS is printed, not
+    // asserted: it also counts what the allocator keeps after collections, which grows with the machine's
+    // load (105–109 MiB quiet, 241 and 342 MiB in CI runs sharing both cores), not with what the copy holds.
+    expect(summary.maxExternalBytes).toBeLessThan(40 * 1024 * 1024); // 4.8 MiB measured quiet; the table is 50 MB
+    process.stdout.write(`cache:migrate resumed copy: ${summary.copied} entries in ${summary.durationMs} ms, peak external ${(summary.maxExternalBytes / 1048576).toFixed(1)} MiB, max RSS ${(summary.maxRssBytes / 1048576).toFixed(0)} MiB\n`);
   });
 
   it('carried each entry with its remaining TTL (or --ttl when it had none) and its version', async () => {
@@ -149,7 +153,7 @@ describe('cache:migrate on 50 000 entries', () => {
     expect(without).toBeGreaterThan(100_000);
     expect(without).toBeLessThanOrEqual(120_000);
     await expect(redis.exists(`${prefix}report:r000050`)).resolves.toBe(0); // expired in legacy
-    expect(await redis.get(`${prefix}report:r000001`)).toMatch(/^c1\|V\|1\|/); // versioned envelope
+    expect(await redis.get(`${prefix}report:r000001`)).toMatch(/^c2\|V\|1\|/); // versioned envelope
   });
 
   it('a second run copies nothing: everything is present', async () => {

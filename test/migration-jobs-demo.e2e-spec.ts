@@ -3,12 +3,13 @@
 // with a rolling switch between two instances, while writers update jobs and pollers poll them. No poll
 // may fail or be stale: each returns at least the version committed (and cached) before it started.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CacheEngine, type MigratingCache, type MigrationPhase } from '@app/redis-cache';
+import { CacheEngine } from 'nestjs-tiered-cache/engine';
+import { MigratingCache, type MigrationPhase } from 'nestjs-tiered-cache/migration';
 import pg from 'pg';
 import type { QueryRunner } from 'typeorm';
 import { CreateJobs1767225600000 } from '../apps/jobs-api/src/database/migrations/1767225600000-create-jobs.migration.js';
 import { AddJobProgressCache1767312000000 } from '../apps/jobs-api/src/legacy-cache/1767312000000-add-job-progress-cache.migration.js';
-import { createJobProgressMigration } from '../apps/jobs-api/src/legacy-cache/job-progress-migration.factory.js';
+import { jobProgressMigration } from '../apps/jobs-api/src/legacy-cache/job-progress-migration.factory.js';
 import { SHARED_REDIS_URL, TEST_DATABASE_URL, uniqueSuffix } from './support/migration-fixtures.js';
 
 interface Job { id: number; status: string; scenesCompleted: number; scenesTotal: number; version: number }
@@ -56,7 +57,8 @@ beforeAll(async () => {
     const engine = new CacheEngine({ redisUrl: SHARED_REDIS_URL, keyPrefix: prefix, l1: { enabled: false }, bus: { enabled: false } });
     await engine.connect();
     const instance = { engine, phase: 'dual-write' as MigrationPhase, cache: undefined as unknown as MigratingCache<Job> };
-    instance.cache = createJobProgressMigration<Job>(engine, pool, { phase: () => instance.phase, ttlSeconds: 30 });
+    // The options the jobs API gives the cache module for the `job` namespace, on this instance's engine.
+    instance.cache = new MigratingCache<Job>({ ...jobProgressMigration<Job>(pool, { phase: () => instance.phase, ttlSeconds: 30 }), cache: engine, namespace: 'job' });
     instances.push(instance);
   }
 });
@@ -100,12 +102,16 @@ describe('job progress: from the job_progress_cache column to our tiers, and bac
       if (step.oursLost) await instances[0].engine.clear();
       const before = legacyReads();
       let polls = 0;
-      const until = Date.now() + 600;
+      // Each step lasts 600 ms and at least 100 polls (at most 15 s): on a starved machine one Redis timeout
+      // makes a writer wait out a lease while every instance reads PostgreSQL, and the step must still see
+      // enough traffic to mean something.
+      const started = Date.now();
+      const going = (): boolean => Date.now() - started < 15_000 && (Date.now() - started < 600 || polls < 100);
       const writer = async (): Promise<void> => {
-        while (Date.now() < until) await advance(1 + rnd(JOBS), instances[rnd(2)].cache);
+        while (going()) await advance(1 + rnd(JOBS), instances[rnd(2)].cache);
       };
       const poller = async (): Promise<void> => {
-        while (Date.now() < until) {
+        while (going()) {
           const id = 1 + rnd(JOBS);
           const floor = committed.get(id) ?? 1;
           try {
@@ -124,7 +130,7 @@ describe('job progress: from the job_progress_cache column to our tiers, and bac
 
     expect(failures).toEqual([]);
     expect(stale).toEqual([]);
-    for (const polls of Object.values(pollsByStep)) expect(polls).toBeGreaterThan(50);
+    for (const polls of Object.values(pollsByStep)) expect(polls).toBeGreaterThanOrEqual(100);
     // Legacy mattered at first, then stopped mattering; in `only` it was never read.
     expect(legacyReadsByStep['dual-write']).toBeGreaterThan(10);
     expect(legacyReadsByStep.only).toBe(0);

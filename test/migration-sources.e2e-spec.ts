@@ -1,9 +1,9 @@
 // The three ready legacy adapters against their real stores: Keyv over Redis (@keyv/redis), a cache-manager 7
 // cache over it, and a PostgreSQL table (versioned writes, identifiers refused). Plus the Prometheus metrics.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CacheEngine, CacheManagerLegacySource, KeyvLegacySource, MigratingCache, MigrationConfigError, PostgresLegacySource,
-  copyLegacyEntries, type LegacyBatch, type LegacySource } from '@app/redis-cache';
-import { registerMigrationMetrics } from '@app/redis-cache/migration';
+import { CacheEngine } from 'nestjs-tiered-cache/engine';
+import { CacheManagerLegacySource, KeyvLegacySource, MigratingCache, MigrationConfigError, PostgresLegacySource,
+  copyLegacyEntries, type LegacyBatch, type LegacySource, registerMigrationMetrics } from 'nestjs-tiered-cache/migration';
 import KeyvRedis from '@keyv/redis';
 import { createCache } from 'cache-manager';
 import { Keyv } from 'keyv';

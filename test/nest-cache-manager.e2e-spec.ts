@@ -3,9 +3,11 @@ import { CACHE_MANAGER, CacheInterceptor as StockCacheInterceptor, CacheModule, 
 import { Controller, Get, Inject, Module, Param, UseInterceptors } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
-import { CacheService, RedisCacheKeyvStore, RedisCacheModule } from '@app/redis-cache';
+import { CacheService, RedisCacheModule } from 'nestjs-tiered-cache';
+import { RedisCacheKeyvStore } from 'nestjs-tiered-cache/cache-manager';
 import { startNestApp } from './support/nest-test-app.js';
 import { TestRedisServer } from './support/redis-server.js';
+import { slack } from './support/machine-load.js';
 
 let computed = 0;
 
@@ -41,7 +43,10 @@ describe('@nestjs/cache-manager on our tiers (Keyv store adapter)', () => {
     server = await TestRedisServer.start();
     @Module({
       imports: [
-        RedisCacheModule.forRoot({ isGlobal: true, redisUrl: server.url, keyPrefix: 'cm:', commandTimeoutMs: 200, connectTimeoutMs: 500 }),
+        // Eventual: what a cache-manager store promises (it has no notion of coherence), and what keeps L1
+        // serving through the outage below. Under strict coherence a write Redis cannot take waits about a
+        // lease once and reads go to the loader (`test/cache-coherence-faults.e2e-spec.ts`).
+        RedisCacheModule.forRoot({ isGlobal: true, redisUrl: server.url, keyPrefix: 'cm:', commandTimeoutMs: 200, connectTimeoutMs: 500, coherence: 'eventual' }),
         CacheModule.registerAsync({
           isGlobal: true,
           inject: [CacheService],
@@ -87,7 +92,7 @@ describe('@nestjs/cache-manager on our tiers (Keyv store adapter)', () => {
       answers.push(await timed('/stock/get/a'), await timed(`/stock/put/b${i}`), await timed(`/stock/get/b${i}`), await timed('/stock/computed'));
     }
     expect(answers.map((a) => a.res.status)).toEqual(Array(answers.length).fill(200));
-    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(500);
+    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(slack(500));
     expect(answers[0].res.body).toEqual({ value: { key: 'a' } });
     expect(answers[2].res.body).toEqual({ value: { key: 'b0' } });
     expect(started.app.get(CacheService).getStats().redisAvailable).toBe(false);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import { CacheService, RedisCacheHealthIndicator, RedisCacheModule } from '@app/redis-cache';
+import { CacheService, RedisCacheHealthIndicator, RedisCacheModule } from 'nestjs-tiered-cache';
 import { startNestApp } from './support/nest-test-app.js';
 import { TestRedisServer } from './support/redis-server.js';
 

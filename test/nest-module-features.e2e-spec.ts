@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import {
-  CacheEngine, Cacheable, CacheEvict, CachePut, CacheService, InjectCache, NamespacedCache, RedisCacheModule,
-} from '@app/redis-cache';
+import { Cacheable, CacheEvict, CachePut, CacheService, InjectCache, NamespacedCache, RedisCacheModule } from 'nestjs-tiered-cache';
+import { CacheEngine } from 'nestjs-tiered-cache/engine';
 import { TestRedisServer } from './support/redis-server.js';
 
 interface User {

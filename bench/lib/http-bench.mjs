@@ -41,7 +41,7 @@ export async function interleaved(ctx, title, servers, paths, { rounds, duration
       if (warmup) await ctx.load.run('autocannon', { url, paths, connections, ...warmup });
       const r = await ctx.load.run('autocannon', { url, paths, durationSec, connections });
       runs[name].push(r);
-      const bad = r.errors + r.timeouts + r.non2xx;
+      const bad = r.failed;
       progress(`  ${title} round ${round + 1}/${rounds} ${name.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms${bad ? `  (${bad} failed)` : ''}`);
     }
   }
@@ -49,7 +49,7 @@ export async function interleaved(ctx, title, servers, paths, { rounds, duration
     rps: summarize(runs[n].map((r) => r.rps)),
     p50: summarize(runs[n].map((r) => r.latency.p50)),
     p99: summarize(runs[n].map((r) => r.latency.p99)),
-    failed: runs[n].reduce((s, r) => s + r.errors + r.timeouts + r.non2xx, 0),
+    failed: runs[n].reduce((s, r) => s + r.failed, 0),
     requests: runs[n].reduce((s, r) => s + r.requests, 0),
     runs: runs[n],
   }]));

@@ -3,6 +3,7 @@
 // burst and a progress-updating "worker", each bounded in count and time.
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
+import { recordTimeline } from './latency-timeline.mjs';
 import { percentile } from './stats.mjs';
 
 function runAutocannon(o) {
@@ -22,17 +23,23 @@ function runAutocannon(o) {
   // autocannon rejects an explicit `duration: undefined` (an `amount` run has none): drop unset options.
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
   return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => {
+    let timeline;
+    const instance = autocannon(options, (error, result) => {
       if (error) return reject(error);
       const codes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]));
       resolve({
+        ...(timeline ? { timeline: timeline() } : {}),
         requests: result.requests.total,
         durationSec: result.duration,
         rps: result.requests.total / result.duration,
         latency: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, avg: result.latency.average },
         errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, ok: result['2xx'], statusCodes: codes,
+        // autocannon counts each timeout in `errors` too: adding `timeouts` again would count it twice.
+        failed: result.errors + result.non2xx,
       });
     });
+    // `o.timelineMs`: also record latency per interval (the Redis outage plot draws it over time).
+    if (o.timelineMs) timeline = recordTimeline(instance, o.timelineMs);
   });
 }
 

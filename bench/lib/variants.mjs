@@ -16,6 +16,7 @@ export const HTTP_VARIANTS = {
   stock: { label: 'Nest + stock CacheInterceptor + @keyv/redis', script: here('../variants/nest-stock-cache.mjs'), table: 'bench_jobs', cached: true, patch: true },
   floor: { label: 'raw node:http + ioredis GET (floor)', script: here('../variants/raw-floor.mjs'), table: 'bench_jobs', cached: true, patch: false },
   ceiling: { label: 'Nest on Fastify, constant JSON (ceiling)', script: here('../variants/nest-constant.mjs'), table: null, cached: false, patch: false },
+  fastify: { label: 'plain Fastify, constant JSON (no Nest)', script: here('../variants/fastify-constant.mjs'), table: null, cached: false, patch: false },
   uncached: { label: 'Nest + TypeORM findOneBy, no cache', script: here('../variants/nest-uncached.mjs'), table: 'bench_jobs', cached: false, patch: true },
 };
 

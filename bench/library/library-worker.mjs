@@ -1,7 +1,10 @@
 // One library under test per process (forked by scenario 6): 50 concurrent async callers hammer one
-// operation for a fixed time, and the process reports ops/s. Bounded by time and by a hard op cap.
+// operation for a fixed time, and the process reports ops/s (keys/s for the batch operations) and the CPU
+// share it got. Bounded by time and by a hard op cap. With `profile`, a CPU profile of the measurement.
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { LIBRARY_ADAPTERS } from './adapters.mjs';
+import { BATCH_SIZE, LIBRARY_ADAPTERS } from './adapters.mjs';
 
 const MAX_OPS = 50_000_000;
 const KEYSPACE = 1000;
@@ -25,50 +28,82 @@ async function measure(fn, durationMs, concurrency) {
           firstError ??= error instanceof Error ? error.message : String(error);
         }
         i += concurrency;
-        ops += 1;
+        ops += keysPerOp;
       }
     }
   };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, (_, c) => caller(c)));
   const seconds = (performance.now() - t0) / 1000;
-  return { opsPerSec: ops / seconds, ops, errors, firstError };
+  const cpu = process.cpuUsage(cpu0);
+  // Below ~1 while it waited on Redis; far below that while other processes took the cores.
+  const cpuShare = (cpu.user + cpu.system) / 1e6 / seconds;
+  return { opsPerSec: ops / seconds, ops, errors, firstError, cpuShare };
 }
+
+const batchKeys = (i) => Array.from({ length: BATCH_SIZE }, (_, n) => `k${(i * BATCH_SIZE + n) % KEYSPACE}`);
+let keysPerOp = 1;
 
 const operations = {
   getL1: () => adapter.getL1 && ((i) => adapter.getL1(`k${i % KEYSPACE}`)),
   getL2: () => adapter.getL2 && ((i) => adapter.getL2(`k${i % KEYSPACE}`)),
   getOrLoad: () => adapter.getOrLoad && (() => adapter.getOrLoad(`miss${missCounter++}`, async () => ({ ...job }))),
   set: () => adapter.set && ((i) => adapter.set(`s${i % 10_000}`, job)),
+  // Batches of BATCH_SIZE keys, counted in keys/s: the batch call, and the same keys one call at a time.
+  mget: () => adapter.mget && ((i) => adapter.mget(batchKeys(i))),
+  mgetOneByOne: () => adapter.mget && (async (i) => { for (const key of batchKeys(i)) await adapter.getL2(key); }),
+  mset: () => adapter.mset && ((i) => adapter.mset(batchKeys(i).map((key) => `b${key}`), job)),
+  msetOneByOne: () => adapter.mset && (async (i) => { for (const key of batchKeys(i)) await adapter.set(`b${key}`, job); }),
+  getOrLoadMany: () => adapter.getOrLoadMany && (() => adapter.getOrLoadMany(Array.from({ length: BATCH_SIZE }, () => `bmiss${missCounter++}`), async (keys) => keys.map(() => ({ ...job })))),
+  getOrLoadManyOneByOne: () => adapter.getOrLoadMany && (async () => {
+    for (let n = 0; n < BATCH_SIZE; n++) await adapter.getOrLoad(`bmiss${missCounter++}`, async () => ({ ...job }));
+  }),
 };
+const BATCH_OPS = new Set(['mget', 'mgetOneByOne', 'mset', 'msetOneByOne', 'getOrLoadMany', 'getOrLoadManyOneByOne']);
 
 async function setup({ name, redisUrl, prefix, value }) {
   job = value;
   adapter = await LIBRARY_ADAPTERS[name]({ redisUrl, prefix });
   // Fill the keyspace and read it once so that L1 holds it (for the adapters that have an L1).
   for (let i = 0; i < KEYSPACE; i++) await adapter.set(`k${i}`, job);
-  const check = adapter.getL2 ? await adapter.getL2('k1') : await adapter.getL1('k1');
+  // An adapter with neither get reads through getOrLoad (ours answers a CacheResult, the others the value).
+  const read = adapter.getL2 ?? adapter.getL1 ?? (async (key) => {
+    const r = await adapter.getOrLoad(key, async () => undefined);
+    return r && 'source' in r ? r.value : r;
+  });
+  const check = await read('k1');
   if (!check || check.id !== job.id) throw new Error(`${name}: read back ${JSON.stringify(check)} after set`);
   if (adapter.getL1) for (let i = 0; i < KEYSPACE; i++) await adapter.getL1(`k${i}`);
   return { ok: true };
 }
 
-async function run({ op, durationMs, warmupMs, concurrency }) {
+async function run({ op, durationMs, warmupMs, concurrency, profileTo }) {
   const fn = operations[op]();
   if (!fn) return { unsupported: true };
+  keysPerOp = BATCH_OPS.has(op) ? BATCH_SIZE : 1;
   // The read keyspace is written again before every read measurement: its entries live 60 s, a full run's
   // library scenario lasts minutes, and the other operations write keys of their own that evict it from a
   // bounded L1. Without this, from the third round on every library's "hit" rounds measured misses (all
   // three fell to ~100k ops/s, the Redis round-trip rate).
-  if (op === 'getL1' || op === 'getL2') {
+  if (op === 'getL1' || op === 'getL2' || op === 'mget' || op === 'mgetOneByOne') {
     for (let i = 0; i < KEYSPACE; i++) await adapter.set(`k${i}`, job);
     if (op === 'getL1') for (let i = 0; i < KEYSPACE; i++) await adapter.getL1(`k${i}`);
   }
   await measure(fn, warmupMs, concurrency);
-  return measure(fn, durationMs, concurrency);
+  if (!profileTo) return measure(fn, durationMs, concurrency);
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  const result = await measure(fn, durationMs, concurrency);
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  writeFileSync(profileTo, JSON.stringify(profile));
+  return result;
 }
 
-const commands = { setup, run, close: async () => { await adapter?.close(); return { ok: true }; } };
+const commands = { setup, run, pid: async () => process.pid, close: async () => { await adapter?.close(); return { ok: true }; } };
 
 process.on('message', (msg) => {
   const reply = (payload) => process.send?.({ id: msg.id, ...payload });

@@ -63,7 +63,7 @@ async function mix(ctx, name, server, proxy) {
       ? { hits: statsAfter.hits - statsBefore.hits, misses: statsAfter.misses - statsBefore.misses }
       : undefined;
     const result = {
-      polls: polls.requests, pollRps: polls.rps, pollP99: polls.latency.p99, failedPolls: polls.errors + polls.timeouts + polls.non2xx,
+      polls: polls.requests, pollRps: polls.rps, pollP99: polls.latency.p99, failedPolls: polls.failed,
       patches: updates.patches, failedPatches: updates.failures, patchP99: updates.latency.p99, db,
       readsPer1000Polls: (1000 * db.reads) / Math.max(1, polls.requests),
       // A few requests still in flight when autocannon stops reach the database uncounted as polls: clamp.

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { buildKey, CacheEngine, encodeKeyPart } from '@app/redis-cache';
+import { buildKey, CacheEngine, encodeKeyPart } from 'nestjs-tiered-cache/engine';
 import { ChaosReport, variant } from '../support/chaos-report.js';
 import { TestRedisServer } from '../support/redis-server.js';
 

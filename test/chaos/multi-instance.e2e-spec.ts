@@ -6,6 +6,7 @@ import { insertJobs, versionsOf } from '../support/jobs-db.js';
 import { auth, type ListeningApp } from '../support/listening-app.js';
 import { TestRedisServer } from '../support/redis-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { slack } from '../support/machine-load.js';
 
 /**
  * Item 10 of issue 6: several instances of the jobs API on one PostgreSQL and one Redis. The contract under
@@ -124,23 +125,30 @@ describe('chaos: several app instances', () => {
     for (const h of instances) for (const id of ids) await tally.poll(h, id, acked, 'warm-up');
     const before = await Promise.all(instances.map(statsOf));
 
-    const deadline = Date.now() + variant(2_500, 20_000);
+    // Runs for its duration and until it has done the work asserted below (> 20 updates; the pollers run as
+    // long as the writer), so a loaded machine stretches the run instead of failing it; capped at 4×.
+    const minUpdates = 30;
+    const duration = slack(variant(2_500, 20_000));
+    const deadline = Date.now() + duration;
+    const cap = Date.now() + 4 * duration;
     const maxPolls = variant(30_000, 300_000);
     const maxUpdates = variant(800, 8_000);
     const ackMs: number[] = [];
     let updateFailures = 0;
+    let writing = true;
     const writer = async (): Promise<void> => {
       // One worker, rotating the instance it writes through; a short pause so polls also see quiet moments.
-      for (let step = 0; step < maxUpdates && Date.now() < deadline; step++) {
+      for (let step = 0; step < maxUpdates && (Date.now() < deadline || ackMs.length < minUpdates) && Date.now() < cap; step++) {
         const ms = await update(instances[step % count], ids[step % ids.length], step, acked);
         if (ms === undefined) updateFailures += 1;
         else ackMs.push(ms);
         await sleep(3);
       }
+      writing = false;
     };
     let issued = 0;
     const poller = async (h: ListeningApp, label: string): Promise<void> => {
-      while (Date.now() < deadline && issued < maxPolls) {
+      while (writing && issued < maxPolls) {
         issued += 1;
         await tally.poll(h, ids[Math.floor(Math.random() * ids.length)], acked, label);
       }
@@ -253,15 +261,18 @@ describe('chaos: several app instances', () => {
     // An update's announcements (the job's key and the owner's list tag) leave as one bus message, which waits
     // at most one lease window (1.5 s, + 1 % + 5 ms) for an instance that does not answer; once the writer
     // has not heard the cut instance for a window, it stops waiting for it at all.
-    const ackBoundMs = LEASE_MS * 1.01 + 5 + 500;
+    const ackBoundMs = LEASE_MS * 1.01 + 5 + slack(500); // + scheduling slack, stretched by this run's load
     const slowestAck = Math.max(...cutAckMs);
-    const slowAcks = cutAckMs.filter((ms) => ms > 200).length;
+    // An update that waited for the cut instance takes about a lease window; one that did not, a few ms (more
+    // on a loaded machine, never near half a window). At most the first one may wait.
+    const waitedMs = LEASE_MS / 2;
+    const slowAcks = cutAckMs.filter((ms) => ms > waitedMs).length;
     const holds = bWarm && resubscribed && stale === 0 && failed === 0 && cutUpdateFailures === 0 && slowestAck <= ackBoundMs && slowAcks <= 1 && during.loads > 0 && during.l1Bypassed > 0 && healed.hits > 0 && resumed.l1Hits > 0;
     report.record({
       item: '10', test: `bus cut on one of 2 instances (${mode})`,
       fault: `B reaches Redis (data + bus) through a TCP proxy that ${mode === 'reset' ? 'resets and refuses every connection' : 'swallows every byte, sockets left open'}; updates through A; then the proxy heals`,
-      asserted: `0 stale reads on B after any acknowledged update (cut and healed); 0 failed polls or updates; every update acknowledged ≤ ${ackBoundMs.toFixed(0)} ms (one lease wait) and at most one over 200 ms; while cut B bypasses L1 and loads from PostgreSQL (l1Bypassed > 0, loads > 0); after healing B resubscribes ≤ 10 s and serves hits again`,
-      measured: `cut: ${cutAckMs.length} updates (ack p50 ${percentile(cutAckMs, 50).toFixed(0)} ms, slowest ${slowestAck.toFixed(0)} ms, ${slowAcks} over 200 ms), B ${cut.polls} polls, ${cut.stale} stale, ${cut.failed} failed, ${cut.hits} hits, l1Bypassed +${during.l1Bypassed}, loads +${during.loads}; healed: resubscribed ${resubscribed} in ${healMs} ms, B ${healed.polls} polls, ${healed.stale} stale, ${healed.hits} hits (L1 +${resumed.l1Hits}, L2 +${resumed.l2Hits})`,
+      asserted: `0 stale reads on B after any acknowledged update (cut and healed); 0 failed polls or updates; every update acknowledged ≤ ${ackBoundMs.toFixed(0)} ms (one lease wait) and at most one over half a lease window (${waitedMs} ms: the one that waited for B); while cut B bypasses L1 and loads from PostgreSQL (l1Bypassed > 0, loads > 0); after healing B resubscribes ≤ 10 s and serves hits again`,
+      measured: `cut: ${cutAckMs.length} updates (ack p50 ${percentile(cutAckMs, 50).toFixed(0)} ms, slowest ${slowestAck.toFixed(0)} ms, ${slowAcks} over ${waitedMs} ms), B ${cut.polls} polls, ${cut.stale} stale, ${cut.failed} failed, ${cut.hits} hits, l1Bypassed +${during.l1Bypassed}, loads +${during.loads}; healed: resubscribed ${resubscribed} in ${healMs} ms, B ${healed.polls} polls, ${healed.stale} stale, ${healed.hits} hits (L1 +${resumed.l1Hits}, L2 +${resumed.l2Hits})`,
       holds,
     });
     expect(bWarm).toBe(true);

@@ -7,6 +7,7 @@ import { insertJobs, sql, versionsOf } from '../support/jobs-db.js';
 import { auth, type ListeningApp, startListeningApp } from '../support/listening-app.js';
 import { TestPostgresCluster } from '../support/postgres-cluster.js';
 import { TestRedisServer } from '../support/redis-server.js';
+import { slack } from '../support/machine-load.js';
 
 /**
  * Items 7–9 of issue 6, against a PostgreSQL cluster this file owns (initdb + pg_ctl on a spare port): the
@@ -75,19 +76,21 @@ describe('chaos: PostgreSQL faults', () => {
     const update503 = updates.filter((a) => a.status === 503).length;
     const unchanged = ids.every((id) => after.get(id) === before.get(id));
 
+    // The acquire timeout (1 s) is the contract; the 500 ms over it is scheduling slack, stretched by this run's load.
+    const failBoundMs = 1_000 + slack(500);
     report.record({
       item: '7', test: 'PostgreSQL stopped with a warm cache', fault: 'pg_ctl stop -m immediate on the test-owned cluster; TTL 1 s elapsed, grace 60 s',
-      asserted: 'warm: 200 + X-Cache STALE; cold: 503 ≤ 1.5 s (acquire timeout 1 s); updates: 503 ≤ 1.5 s and not applied',
+      asserted: `warm: 200 + X-Cache STALE; cold: 503 ≤ ${failBoundMs} ms (acquire timeout 1 s + slack); updates: 503 ≤ ${failBoundMs} ms and not applied`,
       measured: `warm stale ${warmStale}/5 (slowest ${slowest(warmAnswers).toFixed(0)} ms); cold 503 ${cold503}/5 (slowest ${slowest(coldAnswers).toFixed(0)} ms); updates 503 ${update503}/5 (slowest ${slowest(updates).toFixed(0)} ms); rows unchanged ${unchanged}`,
-      holds: warmStale === 5 && cold503 === 5 && update503 === 5 && unchanged && Math.max(slowest(coldAnswers), slowest(updates)) <= 1_500,
+      holds: warmStale === 5 && cold503 === 5 && update503 === 5 && unchanged && Math.max(slowest(coldAnswers), slowest(updates)) <= failBoundMs,
     });
     expect(warmAnswers.map((a) => [a.status, a.headers['x-cache']])).toEqual(warm.map(() => [200, 'STALE']));
     expect(coldAnswers.map((a) => a.status)).toEqual(cold.map(() => 503));
     expect(JSON.parse(coldAnswers[0].body)).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
     expect(coldAnswers[0].headers['retry-after']).toBe('1');
     expect(updates.map((a) => a.status)).toEqual(warm.map(() => 503));
-    expect(slowest(coldAnswers)).toBeLessThanOrEqual(1_500);
-    expect(slowest(updates)).toBeLessThanOrEqual(1_500);
+    expect(slowest(coldAnswers)).toBeLessThanOrEqual(failBoundMs);
+    expect(slowest(updates)).toBeLessThanOrEqual(failBoundMs);
     expect(unchanged).toBe(true);
     // Back to normal once PostgreSQL is.
     expect(await until(async () => (await getJob(h, cold[0])).status === 200, 5_000)).toBe(true);
@@ -103,14 +106,15 @@ describe('chaos: PostgreSQL faults', () => {
     } finally {
       await release();
     }
+    const hardBoundMs = 800 + slack(400);
     report.record({
       item: '8', test: 'PostgreSQL slow: hard timeout', fault: 'LOCK TABLE jobs ACCESS EXCLUSIVE held; cold poll; statement_timeout 800 ms',
-      asserted: '503 within 800 + 400 ms',
+      asserted: `503 within 800 + ${hardBoundMs - 800} ms (statement timeout + slack)`,
       measured: `${answer.status} after ${answer.ms.toFixed(0)} ms`,
-      holds: answer.status === 503 && answer.ms <= 1_200,
+      holds: answer.status === 503 && answer.ms <= hardBoundMs,
     });
     expect(answer.status).toBe(503);
-    expect(answer.ms).toBeLessThanOrEqual(1_200);
+    expect(answer.ms).toBeLessThanOrEqual(hardBoundMs);
     expect((await getJob(h, id)).status).toBe(200);
   }, 60_000);
 
@@ -128,15 +132,16 @@ describe('chaos: PostgreSQL faults', () => {
     } finally {
       await release();
     }
-    const holds = answer.status === 200 && answer.headers['x-cache'] === 'STALE' && answer.ms <= 500;
+    const softBoundMs = 300 + slack(200);
+    const holds = answer.status === 200 && answer.headers['x-cache'] === 'STALE' && answer.ms <= softBoundMs;
     report.record({
       item: '8', test: 'PostgreSQL slow: soft timeout', fault: 'LOCK TABLE held; warm job past TTL; soft load timeout 300 ms, statement_timeout 2 s',
-      asserted: '200 STALE within 300 + 200 ms (soft load timeout), well before the hard timeout',
+      asserted: `200 STALE within 300 + ${softBoundMs - 300} ms (soft load timeout + slack), well before the hard timeout`,
       measured: `${answer.status} ${String(answer.headers['x-cache'])} after ${answer.ms.toFixed(0)} ms`,
       holds,
     });
     expect([answer.status, answer.headers['x-cache']]).toEqual([200, 'STALE']);
-    expect(answer.ms).toBeLessThanOrEqual(500);
+    expect(answer.ms).toBeLessThanOrEqual(softBoundMs);
   }, 60_000);
 
   it('9 · pool exhausted by slow requests: excess fails fast with 503, full recovery, no leaked connections', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { CacheService } from '@app/redis-cache';
+import { CacheService } from 'nestjs-tiered-cache';
 import { ChaosReport, variant } from '../support/chaos-report.js';
 import { type HttpAnswer, runLoad, sleep, until } from '../support/http-load.js';
 import { databaseUrlOf, insertJobs, versionsOf } from '../support/jobs-db.js';
@@ -56,7 +56,11 @@ async function staleReads(h: ListeningApp, expected: Map<number, number>, rounds
 const prefix = (name: string) => `chaos-${name}-${Math.random().toString(16).slice(2, 10)}:`;
 
 describe('chaos: Redis recovery', () => {
-  it('4 · Redis restarted empty under 1 000 concurrent pollers of 10 hot jobs: one loader run per job', async () => {
+  // Stampede protection through a restart: 1 000 pollers, yet loads stay one at a time per job (single flight).
+  // L1 is dropped at most twice around the restart — when its lease lapses (if the restart outlasts it) and
+  // when the cache is trusted again (a peer's invalidation may have been missed meanwhile) — so at most two
+  // loads per job: 20 for 10 jobs, against ~1 000 per job without single flight.
+  it('4 · Redis restarted empty under 1 000 concurrent pollers of 10 hot jobs: at most two loader runs per job', async () => {
     const redis = await TestRedisServer.start();
     cleanups.push(() => redis.stop());
     const h = await app(redis.url, prefix('stampede'));
@@ -77,13 +81,13 @@ describe('chaos: Redis recovery', () => {
 
     report.record({
       item: '4', test: 'Redis restarted empty under a stampede', fault: `restart redis-server (empty) while 1 000 concurrent pollers hit 10 hot jobs`,
-      asserted: 'loader runs per job per instance ≤ 1 (≤ 10 in all); 0 failed polls',
+      asserted: 'loader runs per job per instance ≤ 2 — one per drop of L1: its lease lapsing, the cache trusted again (≤ 20 in all); 0 failed polls',
       measured: `${loads} loader runs for 10 jobs over ${result.count} polls; ${result.failures} failed; recovered ${recovered}`,
-      holds: loads <= 10 && result.failures === 0 && recovered,
+      holds: loads <= 20 && result.failures === 0 && recovered,
     });
     expect(recovered).toBe(true);
     expect(result.failures).toBe(0);
-    expect(loads).toBeLessThanOrEqual(10);
+    expect(loads).toBeLessThanOrEqual(20);
   }, 90_000);
 
   it('5 · updates committed while Redis is cut off, Redis back with older values: zero stale reads', async () => {
@@ -161,17 +165,20 @@ describe('chaos: Redis recovery', () => {
     const fromRedis = await staleReads(fresh, expected, 2);
     const slowestAck = Math.max(...acks.map((a) => a.ms));
 
-    const holds = acks.every((a) => a.status === 200) && slowestAck < 1_000 && recovered && after.stale + after.wrongJob + fromRedis.stale + fromRedis.wrongJob === 0;
+    // A pre-warm Redis did not take: the writer acknowledges once no other instance can trust its cache, at
+    // most about a lease after its last heartbeat — within 2 × the jobs API's lease (1.5 s).
+    const ackBoundMs = 3_000;
+    const holds = acks.every((a) => a.status === 200) && slowestAck < ackBoundMs && recovered && after.stale + after.wrongJob + fromRedis.stale + fromRedis.wrongJob === 0;
     report.record({
       item: '6', test: `Redis cut between commit and pre-warm (${mode}${reconnect ? ', reconnect' : ', same socket'})`,
       fault: `proxy ${mode === 'blackhole' ? 'swallows the pre-warm' : 'applies the pre-warm but drops its reply'}; link then ${reconnect ? 'reset' : 'healed in place'}`,
-      asserted: 'contract: acknowledged (200) within 1 s, and 0 stale or foreign reads after recovery (this instance and a fresh one)',
+      asserted: 'contract: acknowledged (200) within 2 × lease (3 s), and 0 stale or foreign reads after recovery (this instance and a fresh one)',
       measured: `acks ${acks.map((a) => a.status).join(',')} (slowest ${slowestAck.toFixed(0)} ms); after: ${after.stale} stale, ${after.wrongJob} foreign, ${after.failed} failed of ${after.reads}; fresh instance: ${fromRedis.stale} stale, ${fromRedis.wrongJob} foreign of ${fromRedis.reads}`,
       holds,
       knownGap: holds ? undefined : 'stale or foreign reads after recovery: see the assertion that failed',
     });
     expect(acks.map((a) => a.status)).toEqual([200, 200, 200]);
-    expect(slowestAck).toBeLessThan(1_000);
+    expect(slowestAck).toBeLessThan(ackBoundMs);
     expect(recovered).toBe(true);
     expect({ after, fromRedis }).toEqual({
       after: { ...after, stale: 0, wrongJob: 0, failed: 0 },

@@ -8,6 +8,8 @@ import { AppModule } from '../../apps/jobs-api/src/app.module.js';
 import type { AppConfig } from '../../apps/jobs-api/src/config/app-config.types.js';
 import { loadConfig } from '../../apps/jobs-api/src/config/load-config.js';
 import { configureApp, createFastifyAdapter } from '../../apps/jobs-api/src/http/configure-app.js';
+import { PinoNestLogger } from '../../apps/jobs-api/src/logging/pino-nest-logger.js';
+import { createRootLogger } from '../../apps/jobs-api/src/logging/root-logger.js';
 import { CapturingLogger } from './capturing-logger.js';
 
 /** The shared PostgreSQL of the machine (trust auth). */
@@ -33,6 +35,13 @@ export interface HarnessOptions {
   databasePassword?: string;
   /** Extra environment variables (override the harness's). */
   env?: Record<string, string | undefined>;
+  /**
+   * `'capture'` (default): Nest's lines recorded as `LEVEL message`; `'pino'`: Nest logs through pino as in
+   * `main.ts` (JSON lines with `reqId`). Fastify's access log is JSON through pino either way.
+   */
+  nestLogger?: 'capture' | 'pino';
+  /** Runs after `configureApp`, before `init` (e.g. to add a Fastify hook or route of the test's own). */
+  beforeInit?: (app: NestFastifyApplication) => void;
 }
 
 export interface AppHarness {
@@ -111,18 +120,23 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
     REDIS_URL: redisUrl,
     CACHE_PREFIX: `jobs-e2e-${suffix()}:`,
     DB_POOL_SIZE: '4',
+    // Load and fault tests poll as one client far above any sane limit; the rate-limit suite turns it on.
+    POLL_RATE_LIMIT_PER_SECOND: '0',
     ...(auth ? { ADMIN_TOKEN: TOKENS.admin, AUTH_TOKENS: `${TOKENS.acme}:acme,${TOKENS.beta}:beta` } : {}),
     ...options.env,
   });
 
   const logs = new CapturingLogger();
+  const root = createRootLogger(config, logs);
+  const nestLogger = options.nestLogger === 'pino' ? new PinoNestLogger(root) : logs;
   let app: NestFastifyApplication | undefined;
   try {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] })
-      .setLogger(logs)
+      .setLogger(nestLogger)
       .compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { logger: logs });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(root), { logger: nestLogger });
     configureApp(app, config);
+    options.beforeInit?.(app);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   } catch (error) {

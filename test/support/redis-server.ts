@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { reapOnExit } from './child-reaper.js';
 
 /** Asks the kernel for a free loopback port. */
 export async function freePort(): Promise<number> {
@@ -17,10 +19,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once something accepts connections on loopback `port`; throws after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs: number, what = 'redis-server'): Promise<void> {
+/**
+ * Resolves once something accepts connections on loopback `port`; throws after `timeoutMs`, or as soon as
+ * `alive()` says the process that should listen is gone.
+ */
+export async function waitForPort(port: number, timeoutMs: number, what = 'redis-server', alive: () => boolean = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (!alive()) throw new Error(`${what} exited before listening on ${port}`);
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => { socket.destroy(); resolve(true); });
@@ -33,24 +39,58 @@ export async function waitForPort(port: number, timeoutMs: number, what = 'redis
 }
 
 /**
- * A `redis-server` owned by one test: its own port and directory, nothing persisted unless asked.
- * The test can kill it, freeze it (SIGSTOP), resume it and start it again on the same port.
+ * A `redis-server` owned by one test: its own port and directory, nothing persisted unless asked (a `SAVE`
+ * writes `dump.rdb` into {@link dir}, which a restart loads). The test can kill it, freeze it (SIGSTOP),
+ * resume it and start it again on the same port. With `password`, clients must authenticate
+ * (`--requirepass`; {@link url} and {@link admin} carry it).
  */
 export class TestRedisServer {
   private process?: ChildProcess;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
+  /** The server's working directory (`dump.rdb` lives here). */
+  readonly dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
 
-  private constructor(readonly port: number, private readonly extraArgs: string[]) {}
+  private constructor(readonly port: number, private readonly extraArgs: string[], readonly password?: string) {}
 
-  /** Starts a server on a free port (or `port`); `extraArgs` go to redis-server as `--name value` pairs. */
-  static async start(options: { port?: number; args?: string[] } = {}): Promise<TestRedisServer> {
-    const server = new TestRedisServer(options.port ?? (await freePort()), options.args ?? []);
+  /**
+   * Starts a server on a free port (or `port`); `extraArgs` go to redis-server as `--name value` pairs;
+   * `password` sets `--requirepass` (and `--masterauth`, so the server can also follow a master that
+   * requires the same password).
+   */
+  static async start(options: { port?: number; args?: string[]; password?: string } = {}): Promise<TestRedisServer> {
+    const auth = options.password === undefined ? [] : ['--requirepass', options.password, '--masterauth', options.password];
+    const server = new TestRedisServer(options.port ?? (await freePort()), [...auth, ...(options.args ?? [])], options.password);
     await server.startProcess();
     return server;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.password === undefined ? `redis://127.0.0.1:${this.port}` : `redis://:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}`;
+  }
+
+  /** `dump.rdb` in {@link dir}: where `SAVE` writes and where a (re)start loads from. */
+  get dumpPath(): string {
+    return join(this.dir, 'dump.rdb');
+  }
+
+  /**
+   * A new client for the test's own admin commands (authenticated as `default`), failing fast; the caller
+   * disconnects it.
+   */
+  admin(): Redis {
+    return new Redis({
+      host: '127.0.0.1', port: this.port, password: this.password, lazyConnect: false,
+      maxRetriesPerRequest: 0, enableOfflineQueue: true, commandTimeout: 5_000, retryStrategy: () => null,
+    });
+  }
+
+  /** Runs one command on a short-lived admin connection and returns its reply. */
+  async command(name: string, ...args: Array<string | number>): Promise<unknown> {
+    const client = this.admin();
+    try {
+      return await client.call(name, ...args);
+    } finally {
+      client.disconnect();
+    }
   }
 
   get running(): boolean {
@@ -64,7 +104,13 @@ export class TestRedisServer {
     ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.process = child;
-    await waitForPort(this.port, 5_000);
+    reapOnExit(child);
+    try {
+      await waitForPort(this.port, 5_000, 'redis-server', () => this.running);
+    } catch (error) {
+      await this.kill();
+      throw error;
+    }
   }
 
   /** SIGKILL: connections drop at once, data is gone. */
@@ -87,7 +133,7 @@ export class TestRedisServer {
     this.process?.kill('SIGCONT');
   }
 
-  /** Starts the server again on the same port, empty. */
+  /** Starts the server again on the same port: empty, unless a `dump.rdb` was saved into {@link dir}. */
   async restart(): Promise<void> {
     await this.kill();
     await this.startProcess();

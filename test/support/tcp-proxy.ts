@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { OrderedDelay } from './ordered-delay.js';
 
 /**
  * How the proxy treats traffic: `pass` forwards; `blackhole` drops every byte both ways (a partition that
@@ -7,14 +8,31 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  */
 export type ProxyMode = 'pass' | 'blackhole' | 'drop-replies';
 
+/** What a proxy has done so far, so a test can show that its fault met real traffic. */
+export interface ProxyTraffic {
+  /** Connections accepted and forwarded. */
+  accepted: number;
+  /** Connections closed at once while refusing (`cut(true)`). */
+  refused: number;
+  /** Chunks forwarded (in either direction). */
+  forwarded: number;
+  /** Chunks swallowed by `blackhole` or `drop-replies`. */
+  dropped: number;
+}
+
 /**
  * A loopback TCP proxy for fault injection: forwards to `127.0.0.1:targetPort`, optionally delaying every
- * chunk (`delayMs`), swallowing traffic without closing (`blackhole`, a network partition that leaves
- * sockets open), or cutting every connection (`cut()`, a reset). Listens on 127.0.0.1 only.
+ * chunk (`delayMs`, order kept), swallowing traffic without closing (`blackhole`, a network partition that
+ * leaves sockets open), or cutting every connection (`cut()`, a reset). Listens on 127.0.0.1 only.
+ *
+ * A black-holed connection has lost bytes: healing it in place resumes a stream with a gap. To end a
+ * partition as a network would (the peers' sockets time out), call `cut()` before `heal()`.
  */
 export class TcpProxy {
-  /** Delay added to each chunk in both directions, in ms. */
+  /** Delay added to each chunk in both directions, in ms; chunks never overtake each other. */
   delayMs = 0;
+  /** Counters of what the proxy did (see {@link ProxyTraffic}). */
+  readonly traffic: ProxyTraffic = { accepted: 0, refused: 0, forwarded: 0, dropped: 0 };
   private mode: ProxyMode = 'pass';
   private readonly sockets = new Set<Socket>();
   private refuse = false;
@@ -34,6 +52,11 @@ export class TcpProxy {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** A Redis URL through this proxy with credentials (user `default` when only a password is given). */
+  urlWith(credentials: { user?: string; password: string }): string {
+    return `redis://${encodeURIComponent(credentials.user ?? '')}:${encodeURIComponent(credentials.password)}@127.0.0.1:${this.port}`;
   }
 
   /** See {@link ProxyMode}. */
@@ -56,18 +79,25 @@ export class TcpProxy {
 
   private accept(client: Socket): void {
     if (this.refuse) {
+      this.traffic.refused += 1;
       client.destroy();
       return;
     }
+    this.traffic.accepted += 1;
     const upstream = connect(this.targetPort, '127.0.0.1');
     this.sockets.add(client).add(upstream);
     const forward = (from: Socket, to: Socket, isReply: boolean) => {
-      from.on('data', (chunk) => {
-        if (this.mode === 'blackhole' || (isReply && this.mode === 'drop-replies')) return;
-        if (this.delayMs > 0) setTimeout(() => to.destroyed || to.write(chunk), this.delayMs);
-        else to.write(chunk);
+      const delayed = new OrderedDelay(to);
+      from.on('data', (chunk: Buffer) => {
+        if (this.mode === 'blackhole' || (isReply && this.mode === 'drop-replies')) {
+          this.traffic.dropped += 1;
+          return;
+        }
+        this.traffic.forwarded += 1;
+        delayed.push(chunk, this.delayMs);
       });
       const close = () => {
+        delayed.clear();
         to.destroy();
         this.sockets.delete(from);
       };

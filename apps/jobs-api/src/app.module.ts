@@ -1,5 +1,6 @@
 import { type DynamicModule, Logger, Module } from '@nestjs/common';
-import { RedisCacheModule } from '@app/redis-cache';
+import { RedisCacheModule } from 'nestjs-tiered-cache';
+import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module.js';
 import { CacheAdminController } from './cache-admin/cache-admin.controller.js';
 import { APP_CONFIG } from './config/config.constants.js';
@@ -7,9 +8,11 @@ import type { AppConfig } from './config/app-config.types.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
-import { LegacyCacheModule } from './legacy-cache/legacy-cache.module.js';
+import { LegacyCacheModule, legacyCacheMigrations } from './legacy-cache/legacy-cache.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { StartupReporter } from './startup-reporter.js';
+import { UiModule } from './ui/ui.module.js';
 
 /** The jobs API, built from a validated config so tests boot the real module with their own. */
 @Module({})
@@ -20,21 +23,29 @@ export class AppModule {
       global: true,
       imports: [
         DatabaseModule.forRoot(config),
-        RedisCacheModule.forRoot({
+        RedisCacheModule.forRootAsync({
           isGlobal: true,
-          redisUrl: config.redis.url,
-          keyPrefix: config.cache.prefix,
-          defaultTtlSeconds: config.cache.ttlSeconds,
-          commandTimeoutMs: config.redis.commandTimeoutMs,
-          graceSeconds: config.cache.graceSeconds,
-          logger: new Logger('RedisCache'),
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => ({
+            redisUrl: config.redis.url,
+            keyPrefix: config.cache.prefix,
+            defaultTtlSeconds: config.cache.ttlSeconds,
+            commandTimeoutMs: config.redis.commandTimeoutMs,
+            graceSeconds: config.cache.graceSeconds,
+            loadTimeoutMs: config.cache.loadTimeoutMs,
+            bus: { leaseMs: config.cache.leaseMs, writeWindowMs: config.cache.writeWindowMs, redisUrl: config.redis.busUrl },
+            // The `job` namespace's move off the `job_progress_cache` column, when CACHE_MIGRATION_PHASES names it.
+            migrations: legacyCacheMigrations(config, dataSource),
+            logger: new Logger('RedisCache'),
+          }),
         }),
         AuthModule.forRoot(config),
-        // The `job` namespace's move off the `job_progress_cache` column; provides `null` when not configured.
-        LegacyCacheModule.register({ phase: config.cache.migrationPhases.job, ttlSeconds: config.cache.ttlSeconds }),
+        RateLimitModule.forRoot(config),
+        LegacyCacheModule,
         JobsModule,
         HealthModule,
         MetricsModule,
+        UiModule,
       ],
       controllers: [CacheAdminController],
       providers: [{ provide: APP_CONFIG, useValue: config }, StartupReporter],

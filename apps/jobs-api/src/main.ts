@@ -1,28 +1,23 @@
 import 'reflect-metadata';
-import { ConsoleLogger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppModule } from './app.module.js';
-import type { AppConfig } from './config/app-config.types.js';
-import { ConfigValidationError } from './config/config-validation.error.js';
-import { loadConfig } from './config/load-config.js';
-import { configureApp, createFastifyAdapter } from './http/configure-app.js';
+import { envSchema } from './config/app-config.schema.js';
+import { assertPortFree } from './startup/assert-port-free.js';
+import { reportStartupFailure } from './startup/report-startup-failure.js';
 
-/** The only place that reads process.env; a bad environment stops the start with every problem listed. */
-function configFromEnv(): AppConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigValidationError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
+// The only place that reads process.env. Before the config is valid, production is read off it directly:
+// a refused production start must still say why in JSON.
+const json = process.env.NODE_ENV === 'production';
+
+try {
+  // A taken port is reported before the app's modules load (about a second of the boot on a busy machine).
+  const address = envSchema.pick({ PORT: true, HOST: true }).safeParse(process.env);
+  if (address.success) await assertPortFree(address.data.PORT, address.data.HOST);
+  const { BootFailedError, startService } = await import('./startup/start-service.js');
+  await startService(process.env).catch((error: unknown) => {
+    // Nest logged its own boot failure through our logger; leave without a second report.
+    if (error instanceof BootFailedError) process.exit(1);
+    throw error;
+  });
+} catch (error) {
+  reportStartupFailure(error, json);
+  process.exit(1);
 }
-
-const config = configFromEnv();
-
-const logger = new ConsoleLogger('JobsApi', { logLevels: config.logLevels, json: config.nodeEnv === 'production' });
-const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(), { logger });
-configureApp(app, config);
-await app.listen(config.port, config.host);
-logger.log(`Listening on http://${config.host}:${config.port}`);

@@ -18,6 +18,10 @@ export class StartupReporter implements OnApplicationBootstrap {
     const redis = this.config.redis.url;
     this.logger.log(`Database: ${this.database.description}`);
     this.logger.log(`Cache: ${redis === undefined ? 'in-process memory only (no REDIS_URL)' : `Redis at ${redactUrl(redis)} with an in-process tier`}`);
+    if (redis === undefined && this.config.nodeEnv === 'production') {
+      this.logger.warn('CACHE_MEMORY_ONLY=true: no Redis. Each instance caches alone; run a single instance or set REDIS_URL.');
+    }
+    for (const warning of this.config.warnings) this.logger.warn(`Environment: ${warning}`);
     if (!this.config.auth.enabled) {
       this.logger.warn('Authentication is OFF (no ADMIN_TOKEN/AUTH_TOKENS): every caller is the admin. For local use only.');
     }

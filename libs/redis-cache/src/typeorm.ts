@@ -1,5 +1,4 @@
-// `@app/redis-cache/typeorm`: the cache-aside repository over TypeORM (needs the optional peer typeorm).
+// `nestjs-tiered-cache/typeorm`: the cache-aside repository over TypeORM (needs the optional peer typeorm).
 export {
-  CachedRepository, type CachedRepositoryCache, type CachedRepositoryOptions, type CachedWriteOptions,
+  CachedRepository, type CachedRepositoryCache, type CachedRepositoryOptions, type EntityChanges,
 } from './repository/cached-repository.js';
-export { afterCommit, type DeferredCacheWork } from './repository/after-commit.js';

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Inject } from '@nestjs/common';
-import { CacheService, type CacheStats } from '@app/redis-cache';
+import { CacheService, type CacheStats } from 'nestjs-tiered-cache';
 import { AdminOnly } from '../auth/auth.decorators.js';
 import { APP_CONFIG } from '../config/config.constants.js';
 import type { AppConfig } from '../config/app-config.types.js';

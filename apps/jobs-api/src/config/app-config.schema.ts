@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CacheConfigError, validateRedisUrl } from 'nestjs-tiered-cache';
 
 /** `KEY=` in an env file means "not set", not "set to the empty string". */
 const optionalString = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().optional());
@@ -32,6 +33,21 @@ function urlVar(protocols: readonly string[]) {
   );
 }
 
+/**
+ * A Redis URL in any form the cache accepts — one server, TLS, Sentinel (`redis+sentinel://`) or Cluster
+ * (`redis+cluster://host1,host2`, which WHATWG URL cannot read) — checked by the library's own parser. The
+ * message never repeats the value.
+ */
+const redisUrlVar = optionalString.superRefine((v, ctx) => {
+  if (v === undefined) return;
+  try {
+    validateRedisUrl(v);
+  } catch (error) {
+    if (!(error instanceof CacheConfigError)) throw error;
+    ctx.addIssue({ code: 'custom', message: `${error.message.replace(/^REDIS_URL: /, '')} (forms: redis://, rediss://, redis+sentinel://, redis+cluster://)` });
+  }
+});
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 
 /** Client ids end up in cache tags, log lines and JSON: keep them boring. */
@@ -49,16 +65,26 @@ export const envSchema = z.object({
   DB_POOL_SIZE: intVar(1, 100, 10),
   DB_STATEMENT_TIMEOUT_MS: intVar(100, 60_000, 2_000),
   DB_ACQUIRE_TIMEOUT_MS: intVar(50, 30_000, 1_000),
-  REDIS_URL: urlVar(['redis:', 'rediss:']),
+  REDIS_URL: redisUrlVar,
+  REDIS_PASSWORD: optionalString,
+  DATABASE_PASSWORD: optionalString,
+  CACHE_BUS_REDIS_URL: redisUrlVar,
+  CACHE_LEASE_MS: intVar(100, 60_000, 1_500),
+  CACHE_WRITE_WINDOW_MS: intVar(1_000, 3_600_000, 30_000),
   CACHE_COMMAND_TIMEOUT_MS: intVar(10, 5_000, 200),
   CACHE_TTL_SECONDS: intVar(1, 86_400, 30),
   CACHE_NEGATIVE_TTL_SECONDS: intVar(0, 3_600, 5),
   CACHE_GRACE_SECONDS: intVar(0, 86_400, 300),
   CACHE_LOAD_TIMEOUT_MS: intVar(0, 60_000, 500),
   CACHE_MIGRATION_PHASES: optionalString,
+  CACHE_MEMORY_ONLY: optionalString.pipe(z.enum(['true', 'false'], { message: 'must be true or false' }).default('false')),
   CACHE_PREFIX: optionalString.pipe(
     z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 characters of A–Z a–z 0–9 : _ . -').default('jobs-api:'),
   ),
+  POLL_RATE_LIMIT_PER_SECOND: intVar(0, 1_000_000, 100),
+  POLL_RATE_LIMIT_BURST: intVar(1, 1_000_000, 200),
+  JOB_STREAMS_PER_CLIENT: intVar(1, 10_000, 16),
+  JOB_STREAM_HEARTBEAT_MS: intVar(1_000, 300_000, 15_000),
   ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= MIN_TOKEN_LENGTH, {
     message: `must be at least ${MIN_TOKEN_LENGTH} characters`,
   }),

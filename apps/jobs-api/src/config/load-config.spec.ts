@@ -64,8 +64,26 @@ describe('loadConfig', () => {
   });
 
   it('refuses production without authentication', () => {
-    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([expect.stringContaining('ADMIN_TOKEN: required when NODE_ENV=production')]);
-    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: ADMIN }).auth.enabled).toBe(true);
+    expect(problemsOf({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379' })).toEqual([expect.stringContaining('ADMIN_TOKEN: required when NODE_ENV=production')]);
+    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: ADMIN, REDIS_URL: 'redis://r:6379' }).auth.enabled).toBe(true);
+  });
+
+  it('refuses production without REDIS_URL unless CACHE_MEMORY_ONLY=true, which contradicts a REDIS_URL', () => {
+    expect(problemsOf({ NODE_ENV: 'production', ADMIN_TOKEN: ADMIN })).toEqual([expect.stringMatching(/^REDIS_URL: required when NODE_ENV=production.*CACHE_MEMORY_ONLY=true/)]);
+    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: ADMIN, CACHE_MEMORY_ONLY: 'true' }).redis.url).toBeUndefined();
+    expect(problemsOf({ CACHE_MEMORY_ONLY: 'true', REDIS_URL: 'redis://r:6379' })).toEqual([expect.stringMatching(/^CACHE_MEMORY_ONLY: /)]);
+    expect(problemsOf({ CACHE_MEMORY_ONLY: 'yes' })).toEqual([expect.stringMatching(/^CACHE_MEMORY_ONLY: must be true or false/)]);
+  });
+
+  it('names misspelled variables: refused in production, a warning elsewhere; leaves other programs\' variables alone', () => {
+    const env = { REDIS_ULR: 'redis://:pw@r', DATABSE_URL: 'x', CACHE_PREFX: 'p', REDIS_PORT: 'tcp://10.0.0.1:6379', REDIS_SERVICE_HOST: '10.0.0.1', HOME: '/root', DB_HOST: 'db' };
+    const lookalikes = [
+      'CACHE_PREFX: not a variable of this service; did you mean CACHE_PREFIX?',
+      'DATABSE_URL: not a variable of this service; did you mean DATABASE_URL?',
+      'REDIS_ULR: not a variable of this service; did you mean REDIS_URL?',
+    ];
+    expect(loadConfig(env).warnings).toEqual(lookalikes);
+    expect(problemsOf({ ...env, NODE_ENV: 'production', ADMIN_TOKEN: ADMIN, REDIS_URL: 'redis://r:6379' })).toEqual(lookalikes);
   });
 
   it('refuses client tokens without an admin token, short tokens, bad pairs and reused tokens', () => {
@@ -73,6 +91,14 @@ describe('loadConfig', () => {
     const problems = problemsOf({ ADMIN_TOKEN: ADMIN, AUTH_TOKENS: `short:acme,nopair,client-a-token-123456:bad id,${ADMIN}:x` });
     expect(problems).toHaveLength(4);
     expect(problemsOf({ ADMIN_TOKEN: 'short' })).toEqual([expect.stringMatching(/^ADMIN_TOKEN: must be at least 16/)]);
+  });
+
+  it('takes every Redis URL form the cache takes: TLS, Sentinel and Cluster (several hosts), and names the forms when wrong', () => {
+    for (const url of ['rediss://h:6380/2', 'redis+sentinel://s1,s2:26380/mymaster', 'redis+cluster://u:p@n1:7000,n2:7001']) {
+      expect(loadConfig({ REDIS_URL: url, CACHE_BUS_REDIS_URL: url.startsWith('redis+cluster') ? '' : url }).redis.url).toBe(url);
+    }
+    expect(problemsOf({ REDIS_URL: 'redis+cluster://n1:7000,n2:99999' })).toEqual([expect.stringMatching(/^REDIS_URL: .*port.*redis\+cluster:\/\//)]);
+    expect(problemsOf({ CACHE_BUS_REDIS_URL: 'http://h' })).toEqual([expect.stringMatching(/^CACHE_BUS_REDIS_URL: /)]);
   });
 
   it('never repeats a secret in its problems', () => {
@@ -107,6 +133,33 @@ describe('loadConfig', () => {
     ['report=primary', /no legacy source for namespace "report"/],
   ])('refuses CACHE_MIGRATION_PHASES=%j', (value, message) => {
     expect(problemsOf({ CACHE_MIGRATION_PHASES: value })).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('reads the poll rate limit (0 turns it off) and refuses a malformed one', () => {
+    expect(loadConfig({}).rateLimit).toEqual({ pollsPerSecond: 100, burst: 200 });
+    expect(loadConfig({ POLL_RATE_LIMIT_PER_SECOND: '0', POLL_RATE_LIMIT_BURST: '5' }).rateLimit).toEqual({ pollsPerSecond: 0, burst: 5 });
+    expect(problemsOf({ POLL_RATE_LIMIT_PER_SECOND: '1.5', POLL_RATE_LIMIT_BURST: '0' }).map((p) => p.split(':')[0])).toEqual([
+      'POLL_RATE_LIMIT_PER_SECOND',
+      'POLL_RATE_LIMIT_BURST',
+    ]);
+  });
+
+  it('puts DATABASE_PASSWORD and REDIS_PASSWORD into their URLs, encoded, whatever they hold', () => {
+    const password = 'p@ss#w/rd:%x y';
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://jobs@db:5432/jobs',
+      DATABASE_PASSWORD: password,
+      REDIS_URL: 'redis://redis:6379/0',
+      REDIS_PASSWORD: password,
+      CACHE_BUS_REDIS_URL: 'redis://replica:6379/0',
+    });
+    for (const url of [config.database.url, config.redis.url, config.redis.busUrl]) {
+      expect(decodeURIComponent(new URL(url!).password)).toBe(password);
+    }
+    expect(new URL(config.database.url!)).toMatchObject({ hostname: 'db', username: 'jobs', pathname: '/jobs' });
+    expect(problemsOf({ REDIS_PASSWORD: 'x' })).toEqual(['REDIS_PASSWORD: set without REDIS_URL']);
+    expect(problemsOf({ REDIS_URL: 'redis+sentinel://s1:26379,s2:26379/mymaster', REDIS_PASSWORD: 'x' })).toEqual([expect.stringMatching(/^REDIS_PASSWORD: works with a single-host REDIS_URL only/)]);
+    expect(problemsOf({ REDIS_URL: 'redis://:a@r:6379', REDIS_PASSWORD: 'b' })).toEqual([expect.stringMatching(/^REDIS_PASSWORD: REDIS_URL already holds a password/)]);
   });
 
   it('refuses a one-connection pool while migrating (legacy writes follow a commit on a second connection)', () => {

@@ -8,6 +8,8 @@ export class DataDirLockedError extends Error {
   constructor(readonly dir: string, readonly ownerPid: number) {
     super(`The embedded database folder ${dir} is in use by process ${ownerPid}; stop it or set DATA_DIR/DATABASE_URL`);
     this.name = 'DataDirLockedError';
+    // An operator's problem, not a bug: logged as one line, without a stack.
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 

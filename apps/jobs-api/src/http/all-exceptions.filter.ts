@@ -1,12 +1,11 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { redactSecretsIn } from '../config/redact-url.util.js';
-import { DATABASE_RETRY_AFTER_SECONDS } from './database-unavailable.js';
 import { toErrorResponse } from './error-body.js';
 
 /**
- * One error shape for every route. Client mistakes keep their 4xx; an unavailable database is a logged `503`
- * with `Retry-After`; anything else is a logged `500`. Neither body reveals internals. Real server faults are never downgraded to 4xx.
+ * One error shape for every route. Client mistakes keep their 4xx; an unavailable database, or an update the
+ * cache refused, is a logged `503` with `Retry-After`; anything else is a logged `500`. Neither body reveals internals. Real server faults are never downgraded to 4xx.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -16,13 +15,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, body } = toErrorResponse(exception);
+    const { status, body, retryAfterSeconds } = toErrorResponse(exception);
     if (status >= 500 && !(exception instanceof HttpException)) {
       const error = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error(redactSecretsIn(error.message, this.secrets), redactSecretsIn(error.stack ?? '', this.secrets));
     }
     if (reply.sent) return;
-    if (status === 503 && !(exception instanceof HttpException)) void reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    if (retryAfterSeconds !== undefined) void reply.header('Retry-After', String(retryAfterSeconds));
     void reply.code(status).send(body);
   }
 }

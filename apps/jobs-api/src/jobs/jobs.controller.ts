@@ -1,12 +1,14 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
-import { type CachedResource, CacheFromEntry, CacheInterceptor } from '@app/redis-cache';
+import { Body, Controller, Delete, Get, Header, HttpCode, Patch, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
+import { type CachedResource, CacheFastPath, CacheFromEntry, CacheInterceptor } from 'nestjs-tiered-cache';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.types.js';
 import { CreateJobDto } from './dto/create-job.dto.js';
 import type { JobListResponse, JobResponse } from './dto/job.response.js';
 import { ListJobsQuery } from './dto/list-jobs.query.js';
+import { PollRateLimitGuard } from '../rate-limit/poll-rate-limit.guard.js';
 import { UpdateProgressDto } from './dto/update-progress.dto.js';
-import { JOB_POLL_CACHE_CONTROL, jobEntryAccess } from './job-access.js';
+import { canSeeJob, type PollRequest } from './job-access.js';
+import { JobCachePolicy } from './job-cache-policy.js';
 import { JobIdParam } from './job-id.param.js';
 import { JobsService } from './jobs.service.js';
 
@@ -25,6 +27,7 @@ export class JobsController {
   }
 
   @Get()
+  @UseGuards(PollRateLimitGuard)
   @CacheFromEntry()
   @Header('Cache-Control', 'private, no-cache')
   list(@Query() query: ListJobsQuery, @CurrentPrincipal() principal: Principal): Promise<CachedResource<JobListResponse>> {
@@ -33,12 +36,18 @@ export class JobsController {
 
   /**
    * The poll. `private, no-cache` is for shared HTTP caches (per-caller data; clients revalidate with the
-   * ETag); the app-level entry is the job itself, and ownership is checked on every request. Permitted
-   * hits are answered before Nest by `jobPollFastPath` (installed in `configureApp`), identically.
+   * ETag); the app-level entry is the job itself, and ownership is checked on every request. A fresh hit in
+   * this instance's memory that the caller may see is answered before Nest's pipeline (`@CacheFastPath`),
+   * once the guard's fast check admitted the caller: the same response, the same ownership rule.
    */
   @Get(':id')
-  @CacheFromEntry(jobEntryAccess)
-  @Header('Cache-Control', JOB_POLL_CACHE_CONTROL)
+  @UseGuards(PollRateLimitGuard)
+  @CacheFastPath<PollRequest, JobResponse>({
+    namespace: JobCachePolicy.jobNamespace,
+    key: (request) => request.params.id,
+    visible: (request, job) => canSeeJob(request.principal, job),
+  })
+  @Header('Cache-Control', 'private, no-cache')
   get(@JobIdParam() id: number, @CurrentPrincipal() principal: Principal): Promise<CachedResource<JobResponse>> {
     return this.jobs.get(id, principal);
   }

@@ -1,4 +1,4 @@
-import { PostgresLegacySource, type SqlQueryable } from '@app/redis-cache';
+import { PostgresLegacySource, type SqlQueryable } from 'nestjs-tiered-cache/migration';
 
 /** Where the legacy job-progress cache lives; also what `cache:migrate --from` is given (see the README). */
 export const JOB_PROGRESS_LEGACY_COLUMNS = {

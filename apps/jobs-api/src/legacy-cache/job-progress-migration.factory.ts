@@ -1,4 +1,5 @@
-import { MigratingCache, type CacheLogger, type MigrationPhase, type MigrationTarget, type SqlQueryable } from '@app/redis-cache';
+import type { CacheLogger } from 'nestjs-tiered-cache';
+import type { MigrationPhase, NamespaceMigrationOptions, SqlQueryable } from 'nestjs-tiered-cache/migration';
 import { createJobProgressLegacySource } from './job-progress-legacy.source.js';
 
 /** What the factory needs; the app passes its typed config (see the integration notes in the README). */
@@ -18,19 +19,17 @@ export interface VersionedJob {
 }
 
 /**
- * The `job` namespace on its way from the `job_progress_cache` column to our tiers. Keys are the same as
- * the jobs service's (`job:<id>`), so switching the service from `CacheService` to this cache moves no
- * entry; `version` makes promotions and copies versioned writes.
+ * The `job` namespace's way from the `job_progress_cache` column to our tiers, as the cache module takes it
+ * (`RedisCacheModule.forRoot({ migrations: { job: … } })`): the library then reads and writes every
+ * `job:<id>` entry through it; `version` makes promotions and copies versioned writes.
  */
-export function createJobProgressMigration<T extends VersionedJob>(cache: MigrationTarget, db: SqlQueryable, settings: JobProgressMigrationSettings): MigratingCache<T> {
-  return new MigratingCache<T>({
-    cache,
-    namespace: 'job',
+export function jobProgressMigration<T extends VersionedJob>(db: SqlQueryable, settings: JobProgressMigrationSettings): NamespaceMigrationOptions<T> {
+  return {
     legacy: createJobProgressLegacySource(db),
     phase: settings.phase,
     ttl: settings.ttlSeconds,
     version: (job) => job.version,
     legacyTimeoutMs: settings.legacyTimeoutMs ?? 250,
     logger: settings.logger,
-  });
+  };
 }

@@ -1,44 +1,38 @@
-import { type DynamicModule, Logger, Module } from '@nestjs/common';
-import { CacheService, type MigrationPhase, type SqlQueryable } from '@app/redis-cache';
-import { DataSource } from 'typeorm';
-import { createJobProgressMigration } from './job-progress-migration.factory.js';
+import { Global, Logger, Module } from '@nestjs/common';
+import { CacheService } from 'nestjs-tiered-cache';
+import type { AnyNamespaceMigration, SqlQueryable } from 'nestjs-tiered-cache/migration';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/app-config.types.js';
+import { JobCachePolicy } from '../jobs/job-cache-policy.js';
+import { jobProgressMigration } from './job-progress-migration.factory.js';
 import { JOB_PROGRESS_MIGRATION } from './legacy-cache.constants.js';
 
-/** Settings of {@link LegacyCacheModule}, taken from the app's validated config. */
-export interface LegacyCacheModuleSettings {
-  /** The `job` namespace's phase (from `CACHE_MIGRATION_PHASES`); `undefined` = demonstration off. */
-  phase: MigrationPhase | undefined;
-  ttlSeconds: number;
-  /** Bound of each legacy call in ms (default 250: well inside a poll's budget). */
-  legacyTimeoutMs?: number;
+/**
+ * The cache module's `migrations` for this service: the `job` namespace over the `job_progress_cache`
+ * column when `CACHE_MIGRATION_PHASES` names it, nothing otherwise. Queries go through the app's TypeORM
+ * `DataSource`; the phase is read once at boot (a phase change is a config change + restart).
+ */
+export function legacyCacheMigrations(config: AppConfig, dataSource: DataSource): Record<string, AnyNamespaceMigration> {
+  const phase = config.cache.migrationPhases.job;
+  if (phase === undefined) return {};
+  const db: SqlQueryable = { query: async (text, values) => ({ rows: await dataSource.query<unknown[]>(text, values) }) };
+  return {
+    [JobCachePolicy.jobNamespace]: jobProgressMigration(db, { phase: () => phase, ttlSeconds: config.cache.ttlSeconds, logger: new Logger('LegacyCache') }),
+  };
 }
 
 /**
- * The demonstration's wiring: provides {@link JOB_PROGRESS_MIGRATION}, a `MigratingCache` of the `job`
- * namespace over the `job_progress_cache` column, or `null` when no phase is configured (the jobs
- * service then keeps using `CacheService` directly). Queries go through the app's TypeORM `DataSource`.
- * Global, so the jobs' repository and the metrics module can inject the token without importing this module.
+ * Provides {@link JOB_PROGRESS_MIGRATION}: the `job` namespace's `MigratingCache` (which the cache module
+ * built from {@link legacyCacheMigrations}), or `null` when nothing migrates — for its metrics. Global, so
+ * the metrics module can inject the token without importing this module.
  */
-@Module({})
-export class LegacyCacheModule {
-  /** Registers the provider; `settings` is read once at boot (a phase change is a config change + restart). */
-  static register(settings: LegacyCacheModuleSettings): DynamicModule {
-    return {
-      module: LegacyCacheModule,
-      global: true,
-      providers: [{
-        provide: JOB_PROGRESS_MIGRATION,
-        inject: [CacheService, DataSource],
-        useFactory: (cache: CacheService, dataSource: DataSource) => {
-          const phase = settings.phase;
-          if (phase === undefined) return null;
-          const db: SqlQueryable = { query: async (text, values) => ({ rows: await dataSource.query<unknown[]>(text, values) }) };
-          return createJobProgressMigration(cache, db, {
-            phase: () => phase, ttlSeconds: settings.ttlSeconds, legacyTimeoutMs: settings.legacyTimeoutMs, logger: new Logger('LegacyCache'),
-          });
-        },
-      }],
-      exports: [JOB_PROGRESS_MIGRATION],
-    };
-  }
-}
+@Global()
+@Module({
+  providers: [{
+    provide: JOB_PROGRESS_MIGRATION,
+    inject: [CacheService],
+    useFactory: (cache: CacheService) => cache.migration(JobCachePolicy.jobNamespace) ?? null,
+  }],
+  exports: [JOB_PROGRESS_MIGRATION],
+})
+export class LegacyCacheModule {}

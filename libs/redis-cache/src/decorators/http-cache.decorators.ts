@@ -36,27 +36,13 @@ export const CacheTags = (tags: HttpCacheTags): MethodDecorator & ClassDecorator
 export const NoCache = (): MethodDecorator & ClassDecorator => SetMetadata(REDIS_CACHE_METADATA.noCache, true);
 
 /**
- * A fast path for {@link CacheFromEntry}: the entry a request would be answered from, and who may see it.
- * When both are given and the entry is in the cache (a fresh hit, not a cached "not found") and `allow`
- * says yes, the interceptor answers from it without running the handler — its pipes, parameter decorators
- * and body. Anything else (no key, a miss, `allow` says no) runs the handler as usual, so the handler stays
- * the authority for every answer that is not a plain, permitted hit.
- */
-export interface CacheFromEntryOptions {
-  /** The cache key of the entry (as `CacheService.key` builds it), or `undefined` to run the handler. */
-  entryKey: (context: ExecutionContext) => string | undefined;
-  /** Whether this request may be answered with `value`; guards have run, so the principal is known. */
-  allow: (context: ExecutionContext, value: unknown) => boolean;
-}
-
-/**
- * The handler returns a {@link CachedResource} (read through the cache, e.g. by {@link CachedRepository}):
- * the interceptor does not look up or store a response entry; it derives `X-Cache`, `ETag`, `Age` and `304`
- * from the handler's entry. The handler runs on every request, so per-request authorisation stays in it —
- * unless `options` give the entry's key and an access check (see {@link CacheFromEntryOptions}).
+ * The handler returns a {@link CachedResource} (read through the cache, e.g. by `CachedRepository`): the
+ * interceptor does not look up or store a response entry; it derives `X-Cache`, `ETag`, `Age` and `304` from
+ * the handler's entry, after the guards ran. The handler runs on every request, so per-request authorisation
+ * stays in it. `@CacheFastPath` adds an answer before Nest's pipeline for permitted hits.
  *
  * @example
- * @Get(':id') @CacheFromEntry({ entryKey: (ctx) => jobKeyOf(ctx), allow: (ctx, job) => mayRead(ctx, job) })
+ * @Get(':id') @CacheFromEntry()
+ * async get(@Param('id') id: number) { const job = await this.jobs.findOneById(id); if (!job) throw new NotFoundException(); return job; }
  */
-export const CacheFromEntry = (options?: CacheFromEntryOptions): MethodDecorator & ClassDecorator =>
-  SetMetadata(REDIS_CACHE_METADATA.fromEntry, options ?? true);
+export const CacheFromEntry = (): MethodDecorator & ClassDecorator => SetMetadata(REDIS_CACHE_METADATA.fromEntry, true);

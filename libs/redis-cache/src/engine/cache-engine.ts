@@ -1,11 +1,15 @@
 import { Coherence } from './bus/coherence.js';
 import type { BusInvalidation } from './bus/bus-message.js';
 import type {
-  CacheEngineOptions, CacheResult, CacheSetOptions, CacheStats, CircuitState, GetOrLoadOptions,
+  CacheEngineOptions, CacheResult, CacheSetOptions, CacheStats, CircuitState, EntryChange, EntryWatchOptions, GetOrLoadOptions,
+  WatchedEntry,
 } from './cache.types.js';
+import { loadMany, type ManyLoader } from './batch-loader.js';
 import { CacheStatsCounter } from './cache-stats.js';
 import { CountersAndHashes } from './counters-and-hashes.js';
 import { EntryReader, type FoundEntry } from './entry-reader.js';
+import { EntryWatch } from './entry-watch.js';
+import { carriesTags } from './envelope.js';
 import { EntryWriter, type WriteSpec } from './entry-writer.js';
 import { onL2 } from './l2-call.js';
 import { buildKey, physicalKey } from './key-builder.js';
@@ -72,7 +76,7 @@ export class CacheEngine {
         maxDirtyKeys: options.maxDirtyKeys ?? 10_000,
         stats: this.stats,
         logger: options.logger,
-        tombstoneFor: (key) => this.writer.l1Tombstone(key),
+        rejoin: () => this.coherence.rejoin(),
         onRecovered: (repaired) => {
           // Redis is the winner again: L1 may have missed other instances' updates (see afterRecovery), and
           // the other instances are told what this one could not tell them while it was cut off.
@@ -89,12 +93,14 @@ export class CacheEngine {
     }, options);
     this.reader = new EntryReader({
       mem: l1Enabled ? this.mem : undefined,
-      l2: () => (this.link?.usable() ? this.link.store : undefined),
+      l2For: (pk) => (this.link?.usable() && this.coherence.l2Trusted(pk) ? this.link.store : undefined),
+      epoch: () => this.link?.epoch ?? '',
       stats: this.stats,
       graceMs,
       l1TtlMs,
       trusted: (pk, quiet) => this.coherence.trusted(pk, quiet),
       fence: this.coherence.fence,
+      logger: options.logger,
     });
     this.writer = new EntryWriter({
       mem: this.mem, link: this.link, l1Enabled, graceMs,
@@ -107,20 +113,29 @@ export class CacheEngine {
     this.loads = new LoadCoordinator({
       reader: this.reader, writer: this.writer, mem: this.mem, link: this.link, fence: this.coherence.fence,
       stats: this.stats, logger: options.logger, graceMs, defaultTtlSeconds: this.defaultTtl,
-      loadTimeoutMs: options.loadTimeoutMs, failSafeRetryMs: options.failSafeRetryMs ?? 1000,
+      loadTimeoutMs: options.loadTimeoutMs, hardLoadTimeoutMs: options.hardLoadTimeoutMs, failSafeRetryMs: options.failSafeRetryMs ?? 1000,
+      l2Trusted: (pk) => this.coherence.l2Trusted(pk),
+      eventual: (pk) => this.coherence.modeOf(pk) === 'eventual',
     });
   }
 
   /** Connects to Redis and the bus if configured. Never throws and never hangs: when Redis is down it logs and starts degraded. */
   async connect(): Promise<void> {
     await Promise.all([this.link?.connect(), this.coherence.start()]);
-    // One heartbeat round trip when Redis is there; no wait at all when it is not.
-    if (this.link?.available) await this.coherence.awaitLease(Math.max((this.options.commandTimeoutMs ?? 200) * 2, 100));
+    // A few round trips when Redis is there (subscribe, one heartbeat back through it); none when it is not.
+    if (this.link?.available) await this.coherence.awaitLease(this.options.connectTimeoutMs ?? 2000);
   }
 
-  /** Leaves the bus and closes the Redis connections; idempotent. */
+  /**
+   * Stops taking strict writes (`admitWrite` refuses), waits for the writes being made safe, leaves the group
+   * (cleanly, unless a repair is owed: then the peers expire this instance after its write window) and closes
+   * the Redis connections; idempotent. A strict write that arrives after that and cannot be confirmed rejects
+   * with `CacheWriteRefusedError` instead of being acknowledged.
+   */
   async close(): Promise<void> {
-    await this.coherence.close();
+    // Writes being settled get up to 2 leases (a dark wait is at most about one) before the group is left.
+    const drainMs = 2 * (this.options.bus?.leaseMs ?? 1500);
+    await this.coherence.close(() => this.link?.dirty.pending ?? false, drainMs);
     await this.link?.close();
   }
 
@@ -145,45 +160,33 @@ export class CacheEngine {
 
   /** The value under `key`, or `undefined` (absent, expired, tombstoned, tag-invalidated or corrupt). */
   get<T>(key: string): Promise<T | undefined> {
-    const found = this.readValue(key);
-    return found instanceof Promise ? found.then((f) => f?.env.value as T | undefined) : Promise.resolve(found?.env.value as T | undefined);
+    return this.readValue(key, valueOf) as Promise<T | undefined>;
   }
 
   /** The value with its source, version and storedAt, or `undefined` on a miss. */
   getEntry<T>(key: string): Promise<CacheResult<T> | undefined> {
-    const found = this.readValue(key);
-    const result = (f: FoundEntry | undefined): CacheResult<T> | undefined => f && toResult<T>(f.env, f.source);
-    return found instanceof Promise ? found.then(result) : Promise.resolve(result(found));
+    return this.readValue(key, (f) => f && toResult<T>(f.env, f.source));
   }
 
   /**
    * For a caller that may hand the request on (an HTTP fast path): the fresh value under `key` with the JSON
-   * text it is stored as, from L1 synchronously, else `undefined` — then {@link probeEntryJson}. Counts
-   * nothing: the caller calls {@link recordHit} when it serves the entry, and a request it hands on is
-   * counted once, by whoever answers it.
+   * text it is stored as, from L1 synchronously, else `undefined`. Counts nothing: the caller calls
+   * {@link recordHit} when it serves the entry, and a request it hands on is counted once, by whoever answers it.
    */
   peekEntryJson<T>(key: string): CacheJsonResult<T> | undefined {
     return jsonResult<T>(this.reader.readL1(this.pk(key), false, false, true));
   }
 
-  /** {@link peekEntryJson}, then L2 (back-filling L1). Counts nothing but errors; never rejects for Redis reasons. */
-  probeEntryJson<T>(key: string): Promise<CacheJsonResult<T> | undefined> {
-    const pk = this.pk(key);
-    const local = this.reader.readL1(pk, false, false, true);
-    if (local && local.env.kind !== 'T') return Promise.resolve(jsonResult<T>(local));
-    return this.reader.readL2(pk, local, { allowStale: false, quiet: true }).then((found) => jsonResult<T>(found));
-  }
-
-  /** Counts a hit served from a {@link peekEntryJson} / {@link probeEntryJson} result. */
+  /** Counts a hit served from a {@link peekEntryJson} result. */
   recordHit(key: string, source: CacheJsonResult<unknown>['source']): void {
     this.stats.increment(source === 'l1' ? 'l1Hits' : 'l2Hits', 1, this.pk(key));
   }
 
   /**
-   * A value entry: synchronously for a fresh L1 hit (the hot path of every read: no promise layers), else
-   * a promise of the L2 read. A cached "not found" (N) counts as a hit and yields `undefined`.
+   * `project` of a value entry: resolved at once for a fresh L1 hit (the hot path of every read: no promise
+   * layers), else one step after the L2 read. A cached "not found" (N) counts as a hit and yields `undefined`.
    */
-  private readValue(key: string): FoundEntry | undefined | Promise<FoundEntry | undefined> {
+  private readValue<R>(key: string, project: (found: FoundEntry | undefined) => R): Promise<R> {
     let pk: string;
     let local: FoundEntry | undefined;
     try {
@@ -193,8 +196,8 @@ export class CacheEngine {
       // The callers' promises reject rather than throw, as the `async` methods they replace did.
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    if (local && local.env.kind !== 'T') return this.valueOrMiss(local);
-    return this.reader.readL2(pk, local, { allowStale: false }).then((found) => this.valueOrMiss(found));
+    if (local && local.env.kind !== 'T') return Promise.resolve(project(this.valueOrMiss(local)));
+    return this.reader.readL2(pk, local, { allowStale: false }).then((found) => project(this.valueOrMiss(found)));
   }
 
   private valueOrMiss(found: FoundEntry | undefined): FoundEntry | undefined {
@@ -236,17 +239,62 @@ export class CacheEngine {
     }
     this.coherence.apply({ op: 'keys', keys: [pk] });
     const deleted = await this.l2(pk, (l2) => l2.delete([pk]));
-    if (deleted !== undefined) await this.coherence.announce({ op: 'keys', keys: [pk] });
+    await this.coherence.settle({ op: 'keys', keys: [pk] }, deleted !== undefined);
   }
 
-  /** A local write, then the announcement to the other instances if Redis took it. */
+  /**
+   * Checks, inside a transaction right before it commits, that a strict write to `key` can be made safe for
+   * every instance; throws {@link CacheWriteRefusedError} when it cannot (this instance has been cut off from
+   * Redis for longer than its write window). Nothing has changed yet at that point: roll back and answer
+   * `503` with `Retry-After`. Eventual keys and a memory-only cache never refuse.
+   */
+  admitWrite(key: string): void {
+    this.coherence.admitWrite(this.pk(key));
+  }
+
+  /**
+   * A local write, then made safe for every instance before it resolves (see `Coherence.settle`): announced,
+   * and — should Redis not have taken it — held until no peer trusts its cache any more.
+   */
   private async update(pk: string, spec: WriteSpec): Promise<boolean> {
-    // In-flight loads of this key started before the write: later callers must not join them.
+    this.beforeWrite(pk);
+    const outcome = await this.writer.write(pk, spec);
+    await this.coherence.settle({ op: 'keys', keys: [pk] }, outcome.l2 !== undefined);
+    return outcome.stored;
+  }
+
+  /** In-flight loads of `pk` started before a write to it: later callers must not join them (and the fence notes the write). */
+  private beforeWrite(pk: string): void {
     this.coherence.fence.mark(pk);
     this.flights.forget(pk);
-    const outcome = await this.writer.write(pk, spec);
-    if (outcome.l2 === true) await this.coherence.announce({ op: 'keys', keys: [pk] });
-    return outcome.stored;
+  }
+
+  /**
+   * The change feed of the entry under `key`: calls `onChange` with its state now, then with each newer
+   * version as it is acknowledged — by this instance or any other — in order and once; `delete` when it is
+   * gone. `read` is how the entry is read (the way a request reads it: through this cache, with the same
+   * checks), so the feed never reports an older version than a read would. Reads follow the bus's change
+   * hints, and run every `fallbackMs` while hints may be missing (see `entry-watch.ts`). A failing `read`
+   * ends the watch with `onError`. Returns the function that stops it.
+   */
+  watch<T>(
+    key: string,
+    read: () => Promise<WatchedEntry<T> | undefined>,
+    onChange: (change: EntryChange<T>) => void,
+    onError: (error: unknown) => void,
+    options?: EntryWatchOptions,
+  ): () => void {
+    const pk = this.pk(key);
+    const watch = new EntryWatch<T>({
+      pk, key, hints: this.coherence.hints, hintsComplete: () => this.coherence.hintsComplete(),
+      // An L1 entry is what a read serves while hints are complete; without tags, no tag invalidation reaches it.
+      untagged: () => {
+        const raw = this.mem.getSync(pk);
+        return raw !== undefined && carriesTags(raw) === false;
+      },
+      read, onChange, onError,
+    }, options);
+    return () => watch.stop();
   }
 
   /** Whether a live entry (or a counter or hash) is stored under `key`. */
@@ -266,9 +314,27 @@ export class CacheEngine {
    * Loader errors and timeouts propagate unless a stale value within `graceSeconds` exists, which is then
    * returned with source `stale` (and the loader is not retried for `failSafeRetryMs`). With
    * `refreshAheadRatio`, a value near its expiry is returned and reloaded in the background.
-   * Every caller receives its own copy of the value.
+   * Every caller receives its own copy of the value, as a hit would give it (parsed from the stored JSON).
    */
-  async getOrLoad<T>(key: string, loader: () => Promise<T | undefined>, options: GetOrLoadOptions<T> = {}): Promise<CacheResult<T>> {
+  getOrLoad<T>(key: string, loader: () => Promise<T | undefined>, options: GetOrLoadOptions<T> = {}): Promise<CacheResult<T>> {
+    return this.loadOne(key, loader, options);
+  }
+
+  /**
+   * {@link getOrLoad} for several keys with one `loader` call for all of them that miss: `loader(missing)`
+   * answers the values of the keys it is given, in their order (`undefined` = not found). Each key keeps
+   * `getOrLoad`'s semantics with the same `options` — L1, L2, versions, tags, negative caching, single flight
+   * with concurrent `getOrLoad` callers of that key (a key already being loaded is joined, not asked for
+   * again), strict coherence — see `batch-loader.ts`. Results in the order of `keys`.
+   *
+   * @example
+   * const results = await cache.getOrLoadMany(ids.map((id) => cache.key('job', id)), (keys) => repo.findByKeys(keys), { ttl: 30 });
+   */
+  getOrLoadMany<T>(keys: readonly string[], loader: ManyLoader<T>, options: GetOrLoadOptions<T> = {}): Promise<Array<CacheResult<T>>> {
+    return loadMany(keys, loader, (key, one, onJoined) => this.loadOne(key, one, options, onJoined));
+  }
+
+  private async loadOne<T>(key: string, loader: () => Promise<T | undefined>, options: GetOrLoadOptions<T>, onJoined?: () => void): Promise<CacheResult<T>> {
     const pk = this.pk(key);
     const fast = this.reader.readL1(pk, false);
     if (fast && fast.env.kind !== 'T') {
@@ -278,8 +344,26 @@ export class CacheEngine {
     // Without the bus lease (strict coherence, Redis or the bus down) an update acknowledged by another
     // instance cannot reach this one: join only a load that starts after this call did.
     const fresh = !this.coherence.trusted(pk, true);
-    const shared = await this.flights.run(pk, () => this.loads.loadThrough(pk, loader, options), () => this.stats.increment('coalesced'), options.tags, fresh);
+    let joined = false;
+    const shared = await this.flights.run(pk, () => this.loads.loadThrough(pk, loader, options), () => {
+      joined = true;
+      this.stats.increment('coalesced');
+      onJoined?.();
+    }, options.tags, fresh);
+    // The owner of a load that read a tier has the value decoded for it alone (a copy of the result object:
+    // the callers that joined read theirs from it after this caller resumes). A loader's value is never
+    // handed out as is: every caller gets it parsed from the JSON the cache stored, so a miss answers the
+    // same types as a hit (dates as strings, no class instances); the JSON is the fill's, serialised once.
+    if (!joined && shared.result.source !== 'loader') return { ...shared.result };
+    // A caller that joined another's load is counted once too, by where its answer came from.
+    if (joined) this.countJoined(pk, shared.result.source);
     return { ...shared.result, value: shared.json === undefined ? undefined : (JSON.parse(shared.json) as T) };
+  }
+
+  private countJoined(pk: string, source: CacheResult<unknown>['source']): void {
+    if (source === 'loader') this.stats.increment('misses', 1, pk);
+    else if (source === 'stale') this.stats.increment('staleServed', 1, pk);
+    else this.stats.increment(source === 'l1' ? 'l1Hits' : 'l2Hits', 1, pk);
   }
 
   /** Values for `keys`, in order (`undefined` for misses): L1, then one MGET for the rest. */
@@ -291,9 +375,20 @@ export class CacheEngine {
     });
   }
 
-  /** Writes several entries. */
+  /**
+   * Writes several entries (each as {@link set} would, pipelined), then makes them safe for every instance
+   * with one announcement (one ack wait under strict coherence) for all the keys.
+   */
   async mset<T>(entries: Array<{ key: string; value: T; ttlSeconds?: number }>): Promise<void> {
-    await Promise.all(entries.map((e) => this.set(e.key, e.value, { ttlSeconds: e.ttlSeconds })));
+    if (entries.length === 0) return;
+    this.stats.increment('sets', entries.length);
+    const pks = entries.map((e) => this.pk(e.key));
+    for (const pk of pks) this.beforeWrite(pk);
+    const outcomes = await Promise.all(entries.map((e, i) => this.writer.write(pks[i], {
+      kind: 'V', value: e.value, ttlSeconds: e.ttlSeconds ?? this.defaultTtl, tags: [],
+    })));
+    // Unless Redis answered every write, the whole message is settled as unconfirmed (every key dirty).
+    await this.coherence.settle({ op: 'keys', keys: pks }, outcomes.every((o) => o.l2 !== undefined));
   }
 
   /**
@@ -330,10 +425,13 @@ export class CacheEngine {
     this.stats.increment('invalidations');
     const local = this.mem.deleteByPrefixSync(prefix);
     this.coherence.apply({ op: 'prefix', prefix });
-    if (!this.link) return local;
+    const message: BusInvalidation = logicalPrefix === '' ? { op: 'clear' } : { op: 'prefix', prefix };
+    if (!this.link) {
+      await this.coherence.settle(message, true);
+      return local;
+    }
     const remote = await this.l2(undefined, (l2) => l2.deleteByPrefix(prefix));
-    if (remote === undefined) this.link.dirty.addPrefix(prefix);
-    else await this.coherence.announce(logicalPrefix === '' ? { op: 'clear' } : { op: 'prefix', prefix });
+    await this.coherence.settle(message, remote !== undefined);
     return remote ?? local;
   }
 
@@ -343,10 +441,12 @@ export class CacheEngine {
     this.stats.increment('invalidations');
     const message: BusInvalidation = { op: 'tags', tags: [...tags] };
     this.coherence.apply(message);
-    if (!this.link) return;
+    if (!this.link) {
+      await this.coherence.settle(message, true);
+      return;
+    }
     const done = await this.l2(undefined, (l2) => l2.bumpTags(tags).then(() => true));
-    if (done === undefined) this.link.dirty.addTags(tags);
-    else await this.coherence.announce(message);
+    await this.coherence.settle(message, done !== undefined);
   }
 
   /** Deletes everything under the key prefix (SCAN + UNLINK, never FLUSHDB) and empties L1 on every instance. */
@@ -370,10 +470,13 @@ export class CacheEngine {
     this.stats.reset();
   }
 
+  /** Invalidations on L2; like writes, they wait for a recovery in progress (see `RedisLink.usableSoon`). */
   private l2<R>(dirtyKey: string | undefined, fn: (store: RedisStore) => Promise<R>): Promise<R | undefined> {
-    return onL2(this.link, this.options.logger, dirtyKey, fn);
+    return onL2(this.link, this.options.logger, dirtyKey, fn, true);
   }
 }
+
+const valueOf = (found: FoundEntry | undefined): unknown => found?.env.value;
 
 /** A fresh value with the JSON text it is stored as (see {@link CacheEngine.peekEntryJson}). */
 export interface CacheJsonResult<T> extends CacheResult<T> {

@@ -6,7 +6,7 @@ export type CacheCounterName =
   | 'sets' | 'deletes' | 'invalidations' | 'errors' | 'timeouts'
   | 'loadTimeouts' | 'loadErrors' | 'refreshes' | 'lockAcquired' | 'lockWaits' | 'lockTimeouts'
   | 'l1Bypassed' | 'busPublished' | 'busReceived' | 'busAckTimeouts' | 'busUnconfirmed' | 'busResubscribes'
-  | 'oversized' | 'compressed';
+  | 'oversized' | 'compressed' | 'writesRefused';
 
 /**
  * Plain integer counters. JavaScript runs one callback at a time, so `+= 1` needs no lock and the hot path
@@ -24,7 +24,7 @@ export class CacheStatsCounter {
       sets: 0, deletes: 0, invalidations: 0, errors: 0, timeouts: 0,
       loadTimeouts: 0, loadErrors: 0, refreshes: 0, lockAcquired: 0, lockWaits: 0, lockTimeouts: 0,
       l1Bypassed: 0, busPublished: 0, busReceived: 0, busAckTimeouts: 0, busUnconfirmed: 0, busResubscribes: 0,
-      oversized: 0, compressed: 0,
+      oversized: 0, compressed: 0, writesRefused: 0,
     };
   }
 
@@ -36,7 +36,7 @@ export class CacheStatsCounter {
     try {
       instrumentation.onCount(name, by, pk === undefined ? undefined : this.groupOf(pk));
     } catch (error) {
-      void error; // an observer must never break the cache
+      this.observerFailed(error);
     }
   }
 
@@ -52,9 +52,21 @@ export class CacheStatsCounter {
     try {
       instrumentation.onRedisCall(operation, durationMs, outcome);
     } catch (error) {
-      void error; // an observer must never break the cache
+      this.observerFailed(error);
     }
   }
+
+  /**
+   * An observer threw: it must never break the cache. Counted as an error (straight into the counter, not
+   * through the observer that just failed) and kept as `lastObserverError` for whoever debugs the exporter.
+   */
+  private observerFailed(error: unknown): void {
+    this.counts.errors += 1;
+    this.lastObserverError = error instanceof Error ? error.name : typeof error;
+  }
+
+  /** The kind of the last error an observer threw, if any (see {@link increment}). */
+  lastObserverError?: string;
 
   /** The namespace of a physical key (`<prefix><namespace>:…`, also for hashed keys). */
   private groupOf(pk: string): string {

@@ -48,9 +48,25 @@ export class CacheConfigError extends CacheError {
   }
 }
 
-/** A `getOrLoad` loader exceeded its `loadTimeoutMs` and no stale value was available to serve. */
+/** A `getOrLoad` loader exceeded its `hardLoadTimeoutMs` and no stale value was available to serve. */
 export class CacheLoadTimeoutError extends CacheError {
   constructor(timeoutMs: number) {
     super('E_CACHE_LOAD_TIMEOUT', `cache loader did not settle within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * A strict write was refused because it could not be made safe for every instance: this instance has been
+ * cut off from Redis (or its peers) for longer than its write window, so the others may already trust their
+ * caches again and would not learn of it. Raised by `admitWrite` before anything changed; retry after
+ * `retryAfterSeconds`. HTTP services answer it with `503` and `Retry-After`.
+ */
+export class CacheWriteRefusedError extends CacheError {
+  constructor(
+    message: string,
+    /** A suggested wait before retrying, in whole seconds (at least 1). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super('E_CACHE_WRITE_REFUSED', message);
   }
 }

@@ -46,11 +46,17 @@ export interface GetOrLoadOptions<T> extends Omit<CacheSetOptions, 'ttlSeconds' 
   /** When the loader returns `undefined`, cache that "not found" for this many seconds (0 = don't). */
   negativeTtlSeconds?: number;
   /**
-   * Time bound of the loader in ms. Past it, a stale value within the grace period is served (the load
-   * goes on in the background and still fills the cache); without one the call rejects with
-   * `CacheLoadTimeoutError`. Default: the engine's `loadTimeoutMs` (none).
+   * Soft time bound of the loader in ms. Past it, a stale value within the grace period is served (the load
+   * goes on in the background and still fills the cache); with nothing stale to serve the caller keeps
+   * waiting for the load, up to `hardLoadTimeoutMs`. Default: the engine's `loadTimeoutMs` (none).
    */
   loadTimeoutMs?: number;
+  /**
+   * Hard time bound of the loader in ms: past it the call rejects with `CacheLoadTimeoutError` (the load goes
+   * on in the background and still fills the cache). Default: the engine's `hardLoadTimeoutMs` (none: the
+   * loader's own bounds, e.g. the database's statement timeout, decide).
+   */
+  hardLoadTimeoutMs?: number;
   /**
    * After a failed load with a stale value served, serve that value for this many ms without calling the
    * loader again (throttled retries, so a failing database is not hammered). Default: engine's (1000).
@@ -78,6 +84,32 @@ export interface CacheResult<T> {
   version?: number;
   /** Epoch ms when the entry was stored (for `Age` / `ETag`). */
   storedAt: number;
+}
+
+/** An entry as a watch reads it (a {@link CacheResult} with its value, or a `CachedResource`). */
+export interface WatchedEntry<T> {
+  value: T;
+  version?: number;
+  storedAt: number;
+}
+
+/**
+ * One step of an entry's change feed (`watch`): a newer version of it (`set`), or its absence (`delete`:
+ * deleted, expired and not reloadable, or no longer visible to the reader).
+ */
+export type EntryChange<T> =
+  | { op: 'set'; key: string; value: T; version?: number; storedAt: number }
+  | { op: 'delete'; key: string };
+
+/** Options of `watch`. */
+export interface EntryWatchOptions {
+  /**
+   * How often the entry is read while a change could go unannounced (the bus is down, its lease lapsed, or a
+   * peer is silent): the feed is then at most this late. Default 1000 ms; at least 50.
+   */
+  fallbackMs?: number;
+  /** Report only versions newer than this (a client resuming after the last version it received). */
+  after?: number;
 }
 
 /** Counters since start (or since `resetStats`). All counts are integers; `hitRate` is a percentage 0–100. */
@@ -125,8 +157,18 @@ export interface CacheStats {
   oversized: number;
   /** Values stored compressed. */
   compressed: number;
-  /** The invalidation bus: `disabled` without Redis or with `bus.enabled: false`. */
-  bus: { state: 'disabled' | 'connecting' | 'live' | 'lapsed' | 'closed'; peers: number; lastReceivers: number };
+  /** Strict writes refused by `admitWrite` (this instance cut off past its write window, or never heard). */
+  writesRefused: number;
+  /**
+   * The invalidation bus (`disabled` without Redis or with `bus.enabled: false`) and the coordination state:
+   * `trusted` = strict entries may be read from the cache now (no member silent, this instance heard);
+   * `dark` = this instance stopped heartbeating after a strict write it could not confirm (until repaired);
+   * `epochKnown` = the keyspace epoch is confirmed; `silentMembers` = members not heard for a lease.
+   */
+  bus: {
+    state: 'disabled' | 'connecting' | 'live' | 'lapsed' | 'closed'; peers: number; lastReceivers: number;
+    trusted: boolean; dark: boolean; epochKnown: boolean; silentMembers: number;
+  };
 }
 
 /**
@@ -214,9 +256,25 @@ export interface CacheEngineOptions {
     heartbeatMs?: number;
     /** Where the subscriber connects, if not `redisUrl` (e.g. a replica: pub/sub messages reach replicas too). */
     redisUrl?: string;
+    /**
+     * How long an instance that cannot confirm its strict writes (cut off from Redis or its peers) keeps
+     * acknowledging them, in ms (default 30 000). Its peers distrust their caches for that long while it is
+     * silent; past it the instance refuses strict writes (`CacheWriteRefusedError`) and its peers stop waiting
+     * for it. Must exceed `leaseMs` several times.
+     */
+    writeWindowMs?: number;
+    /**
+     * For a one-shot tool that writes into a live cache (the `cache:migrate` copy): read the coordination
+     * record and write in its epoch, but do not join it — so the tool's exit or crash costs the running
+     * instances nothing. Its writes are promised to nobody: one Redis did not take is reported `false` and
+     * not waited for. Default `false`.
+     */
+    observer?: boolean;
   };
-  /** Default loader time bound in ms for `getOrLoad` (see {@link GetOrLoadOptions.loadTimeoutMs}). */
+  /** Default soft loader time bound in ms for `getOrLoad` (see {@link GetOrLoadOptions.loadTimeoutMs}). */
   loadTimeoutMs?: number;
+  /** Default hard loader time bound in ms for `getOrLoad` (see {@link GetOrLoadOptions.hardLoadTimeoutMs}). */
+  hardLoadTimeoutMs?: number;
   /** Default throttle of loader retries in fail-safe, ms (default 1000). */
   failSafeRetryMs?: number;
   /** Values whose JSON exceeds this many bytes are stored gzip-compressed (default 16 KiB; 0 = never). */

@@ -21,7 +21,11 @@ export class DeadlineQueue {
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly boundMs: number) {}
+  /**
+   * @param boundMs the bound of every call.
+   * @param onExpiryError told when an `expire` callback threw (it must not stop the other expiries).
+   */
+  constructor(private readonly boundMs: number, private readonly onExpiryError: (error: unknown) => void = () => undefined) {}
 
   /** Registers a call; `expire` runs at `now + boundMs` unless {@link settle} came first. */
   add(expire: () => void): Deadline {
@@ -64,7 +68,8 @@ export class DeadlineQueue {
       try {
         entry.expire();
       } catch (error) {
-        void error; // an expiry only rejects a promise; nothing here may stop the other expiries
+        // An expiry only rejects a promise; nothing here may stop the other expiries.
+        this.onExpiryError(error);
       }
     }
     this.compact();

@@ -1,8 +1,11 @@
 import type { InvalidationFence } from './bus/invalidation-fence.js';
 import type { CacheStatsCounter } from './cache-stats.js';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import type { CacheLogger } from './cache.types.js';
+import { decodeEnvelope, encodeEnvelope, leaseOf, type Envelope } from './envelope.js';
+import { ignoreError } from './ignored-error.js';
 import type { CacheStore } from './tiers/cache-store.js';
 import type { MemoryStore } from './tiers/memory-store.js';
+import type { RedisStore } from './tiers/redis-store.js';
 
 /** An entry found in a tier. `stale` = past its logical expiry but inside the grace period. */
 export interface FoundEntry {
@@ -11,18 +14,37 @@ export interface FoundEntry {
   stale: boolean;
 }
 
+/**
+ * What an L2 read saw of the key, for a fill that may follow it: the lease it would take on what the key
+ * holds (`lease`), or `absent` when it holds nothing (the fill then places a lease placeholder itself).
+ * `undefined` until Redis answered.
+ */
+export interface L2Sight {
+  seen?: { lease: string } | 'absent';
+  /**
+   * Set by the caller: the lease placeholder to put on the key in the same round trip if it holds nothing
+   * (one command for the miss's read and its lease); `placed` is then that placeholder.
+   */
+  offer?: () => { placeholder: string; ttlMs: number };
+  placed?: string;
+}
+
 /** Dependencies of {@link EntryReader}. */
 export interface EntryReaderOptions {
   /** L1, or `undefined` when it is switched off. */
   mem?: MemoryStore;
-  /** L2 if usable right now. */
-  l2: () => CacheStore | undefined;
+  /** L2 if it may be read for this key right now (usable, epoch known, and for strict keys trusted). */
+  l2For: (pk: string) => RedisStore | undefined;
+  /** The keyspace epoch entries must carry to be read from L2 (`''` without Redis). */
+  epoch: () => string;
   stats: CacheStatsCounter;
   graceMs: number;
   l1TtlMs: number;
   /** Whether the L1 entry under a key may be served now (coherence policy and bus lease); `quiet`: count nothing. */
   trusted: (pk: string, quiet?: boolean) => boolean;
   fence: InvalidationFence;
+  /** Debug log of deliberately ignored failures (the guard already counted and logged them). */
+  logger?: CacheLogger;
 }
 
 const COUNTER = /^-?\d+$/;
@@ -30,7 +52,8 @@ const COUNTER = /^-?\d+$/;
 /**
  * The read path shared by `get`, `getOrLoad`, `exists` and `ttl`: L1, then L2 with back-fill of L1.
  * Entries that do not decode are a miss, are deleted (compare-and-delete, so a good value written meanwhile
- * survives) and are counted as errors. Tagged entries are checked against the tier's current tag generations.
+ * survives) and are counted as errors. An L2 entry of another keyspace epoch, or a lease placeholder, is a
+ * miss. Tagged entries are checked against the tier's current tag generations (a missing one matches nothing).
  */
 export class EntryReader {
   constructor(private readonly o: EntryReaderOptions) {}
@@ -38,8 +61,8 @@ export class EntryReader {
   private decode(raw: string): Envelope | undefined {
     try {
       return decodeEnvelope(raw);
-    } catch (error) {
-      void error; // the caller counts and deletes; the content is never logged
+    } catch {
+      // Corrupt: every caller counts it as an error and deletes it; the content is never logged.
       return undefined;
     }
   }
@@ -73,7 +96,7 @@ export class EntryReader {
   }
 
   /** L1, then L2 (back-filling L1 with the remaining TTL). Never throws for Redis reasons. */
-  async read(pk: string, options: { allowStale: boolean; skipL1Count?: boolean }): Promise<FoundEntry | undefined> {
+  async read(pk: string, options: { allowStale: boolean; skipL1Count?: boolean; sight?: L2Sight }): Promise<FoundEntry | undefined> {
     const local = this.readL1(pk, options.allowStale, !options.skipL1Count);
     if (local && !local.stale && local.env.kind !== 'T') return local;
     return this.readL2(pk, local, options);
@@ -82,33 +105,41 @@ export class EntryReader {
   /**
    * The L2 half of {@link read}, for a caller that has read L1 itself: `local` is what L1 gave (nothing, a
    * tombstone, or with `allowStale` a stale entry), returned when L2 has nothing better or fails. `quiet`
-   * counts no L2 hit or miss (errors are still counted).
+   * counts no L2 hit or miss (errors are still counted); `sight` records what the key held, for a fill.
    */
-  async readL2(pk: string, local: FoundEntry | undefined, options: { allowStale: boolean; quiet?: boolean }): Promise<FoundEntry | undefined> {
-    const l2 = this.o.l2();
+  async readL2(pk: string, local: FoundEntry | undefined, options: { allowStale: boolean; quiet?: boolean; sight?: L2Sight }): Promise<FoundEntry | undefined> {
+    const l2 = this.o.l2For(pk);
     if (!l2) return local;
     const epoch = this.o.mem?.tagEpoch;
     const stamp = this.o.fence.stamp();
     let raw: string | undefined;
     let env: Envelope | undefined;
     try {
-      raw = await l2.get(pk);
+      const offer = options.sight?.offer?.();
+      raw = await (offer ? l2.getOrLease(pk, offer.placeholder, offer.ttlMs) : l2.get(pk));
+      if (offer && raw === undefined) options.sight!.placed = offer.placeholder;
       env = raw === undefined ? undefined : this.decode(raw);
       if (raw !== undefined && !env) {
         this.o.stats.increment('errors');
         await l2.deleteIfEquals(pk, raw);
-      } else if (raw !== undefined && env && env.tags.length > 0) {
+        raw = undefined;
+      } else if (raw !== undefined && env && env.tags.length > 0 && env.epoch === this.o.epoch()) {
         const gens = await l2.tagGenerations(env.tags.map(([t]) => t));
         if (!sameGenerations(env, gens)) {
           // Invalidated by tag: remove it so a versioned fill is not blocked by a dead entry.
           await l2.deleteIfEquals(pk, raw);
+          raw = undefined;
           env = undefined;
         }
       }
     } catch (error) {
-      void error; // the guard counted and logged it; L1's answer stands
+      ignoreError(error, 'L2 read failed; L1 answers', this.o);
       return local;
     }
+    if (options.sight) options.sight.seen = raw === undefined ? 'absent' : { lease: leaseOf(raw) };
+    // A lease placeholder, or an entry of another epoch (written before Redis restarted, failed over or lost
+    // its coordination record), is absent.
+    if (env && (env.kind === 'L' || env.epoch !== this.o.epoch())) env = undefined;
     const now = Date.now();
     if (!env || (env.expiresAt <= now && !options.allowStale)) {
       if (!options.quiet) this.o.stats.increment('l2Misses', 1, pk);
@@ -131,25 +162,27 @@ export class EntryReader {
       const local = this.readL1(pk, false, true);
       return local && local.env.kind !== 'T' ? local : undefined;
     });
-    const missing = out.flatMap((found, i) => (found ? [] : [i]));
-    const l2 = this.o.l2();
-    if (!l2 || missing.length === 0) return out;
+    const missing = out.flatMap((found, i) => (found || !this.o.l2For(pks[i]) ? [] : [i]));
+    const l2 = missing.length > 0 ? this.o.l2For(pks[missing[0]]) : undefined;
+    if (!l2) return out;
     const epoch = this.o.mem?.tagEpoch;
     const stamp = this.o.fence.stamp();
     let raws: Array<string | undefined>;
     try {
       raws = await l2.getMany(missing.map((i) => pks[i]));
     } catch (error) {
-      void error; // the guard counted and logged it; L1's answers stand
+      ignoreError(error, 'L2 multi-read failed; L1 answers', this.o);
       return out;
     }
     const now = Date.now();
     for (const [n, i] of missing.entries()) {
       const raw = raws[n];
-      const env = raw === undefined ? undefined : this.decode(raw);
+      let env = raw === undefined ? undefined : this.decode(raw);
       if (raw !== undefined && !env) {
         this.o.stats.increment('errors');
-        await l2.deleteIfEquals(pks[i], raw).catch((error: unknown) => void error);
+        await l2.deleteIfEquals(pks[i], raw).catch((error: unknown) => ignoreError(error, 'deleting a corrupt entry failed', this.o));
+      } else if (env && (env.kind === 'L' || env.epoch !== this.o.epoch())) {
+        env = undefined;
       } else if (env && env.tags.length > 0) {
         out[i] = await this.read(pks[i], { allowStale: false, skipL1Count: true });
         continue;
@@ -174,13 +207,13 @@ export class EntryReader {
     // L1 checks tags against its own generations: re-stamp a tagged entry with them.
     const l1Raw = env.tags.length === 0
       ? raw
-      : encodeEnvelope({ ...env, tags: env.tags.map(([t]) => [t, mem.tagGenerationsSync([t])[0] ?? 0]) });
-    mem.writeSync({ key: pk, raw: l1Raw, kind: env.kind, version: env.version, ttlMs });
+      : encodeEnvelope({ ...env, tags: env.tags.map(([t]) => [t, mem.tagGenerationsSync([t])[0]]) });
+    mem.writeSync({ key: pk, raw: l1Raw, kind: env.kind, version: env.version, ttlMs, epoch: env.epoch });
   }
 
   /** Seconds to live of what `pk` holds (`-1` = no expiry), or `undefined` if absent or not a live entry. */
   async inspect(pk: string): Promise<number | undefined> {
-    const l2 = this.o.l2();
+    const l2 = this.o.l2For(pk);
     const stores: CacheStore[] = [];
     if (l2) stores.push(l2);
     if (this.o.mem) stores.push(this.o.mem);
@@ -196,19 +229,20 @@ export class EntryReader {
         const env = this.decode(seen.raw);
         if (!env) return COUNTER.test(seen.raw) ? seconds : undefined;
         const now = Date.now();
-        if (env.kind === 'T' || env.expiresAt <= now) return undefined;
+        if (env.kind === 'T' || env.kind === 'L' || env.expiresAt <= now || (store === l2 && env.epoch !== this.o.epoch())) return undefined;
         if (env.tags.length > 0 && !sameGenerations(env, await store.tagGenerations(env.tags.map(([t]) => t)))) return undefined;
         return toSeconds(env.expiresAt - now);
       } catch (error) {
-        void error; // counted and logged by the guard; try the next tier
+        ignoreError(error, 'inspect failed; trying the next tier', this.o);
       }
     }
     return undefined;
   }
 }
 
-function sameGenerations(env: Envelope, current: readonly number[]): boolean {
-  return env.tags.every(([, gen], i) => current[i] === gen);
+/** Whether every tag of `env` still has the generation it was written under (a missing one never does). */
+function sameGenerations(env: Envelope, current: ReadonlyArray<string | undefined>): boolean {
+  return env.tags.every(([, gen], i) => current[i] !== undefined && current[i] === gen);
 }
 
 /** Like Redis' TTL: rounded to the nearest second, but never 0 for a key that still exists. */

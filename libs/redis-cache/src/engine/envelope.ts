@@ -3,13 +3,18 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 /**
  * The stored form of an entry: a compact text header then the JSON value,
  *
- *   `c1|<kind>|<version>|<storedAt>|<expiresAt>|<tags>|<json>`
+ *   `c2|<kind>|<version>|<storedAt>|<expiresAt>|<epoch>|<tags>|<json>`
  *
- * - `kind`: `V` value, `N` cached "not found", `T` versioned tombstone (a delete that blocks older fills).
+ * - `kind`: `V` value, `N` cached "not found", `T` versioned tombstone (a delete that blocks older fills),
+ *   `L` a fill's lease placeholder (its tags field holds the lease token; read as a miss).
  * - `version`: decimal integer or empty. Lua compares it with `string.match`, no cjson needed.
  * - `storedAt` / `expiresAt`: epoch ms; `expiresAt` is the *logical* expiry, the physical TTL adds the grace.
- * - `tags`: `tag=generation` pairs joined by `,` (tags percent-encoded), the generations captured before the
- *   value was loaded; an entry is valid only while every tag still has that generation.
+ * - `epoch`: the keyspace epoch the entry was written in (letters and digits; empty in memory-only mode). An
+ *   entry of another epoch is absent: a restarted, restored or failed-over Redis starts a new one, so
+ *   nothing written before it can be read again (see `bus/coordination.ts`).
+ * - `tags`: `tag=generation` pairs joined by `,` (tags percent-encoded; generations are tokens of letters and
+ *   digits), the generations captured before the value was loaded; an entry is valid only while every tag
+ *   still has exactly that generation — a generation that is missing (evicted, lost) matches nothing.
  *
  * - the body is the JSON, or `~z:` + base64 of its gzip when it was larger than the compression threshold
  *   (JSON never starts with `~`, so the marker is unambiguous and the header stays readable by Lua).
@@ -17,12 +22,15 @@ import { gunzipSync, gzipSync } from 'node:zlib';
  * The value is JSON parsed without a reviver; the `__proto__` key of a parsed object is an own data property
  * (JSON.parse never invokes the setter), so a hostile entry cannot pollute prototypes.
  */
-export const ENVELOPE_FORMAT = 'c1';
+export const ENVELOPE_FORMAT = 'c2';
 
 const COMPRESSED = '~z:';
 
-/** Kind of a stored entry. */
-export type EntryKind = 'V' | 'N' | 'T';
+/**
+ * Kind of a stored entry. `L` is a fill's lease placeholder (Redis only): put on a key that held nothing when a
+ * load began, read as a miss, replaced by the fill if nothing else was written meanwhile.
+ */
+export type EntryKind = 'V' | 'N' | 'T' | 'L';
 
 /** A decoded entry. `value` is a fresh object graph on every decode (isolated from other readers). */
 export interface Envelope {
@@ -30,7 +38,9 @@ export interface Envelope {
   version?: number;
   storedAt: number;
   expiresAt: number;
-  tags: Array<[tag: string, generation: number]>;
+  /** The keyspace epoch the entry belongs to (`''` in memory-only mode). */
+  epoch: string;
+  tags: Array<[tag: string, generation: string]>;
   value: unknown;
   /** The JSON text `value` was parsed from (set by {@link decodeEnvelope} for kind `V`; ignored by encode). */
   json?: string;
@@ -47,6 +57,7 @@ interface Header {
   version?: number;
   storedAt: number;
   expiresAt: number;
+  epoch: string;
   tagText: string;
   bodyStart: number;
 }
@@ -56,22 +67,25 @@ const ZERO = 0x30;
 const NINE = 0x39;
 
 /**
- * Parses `c1|<kind>|<digits*>|<digits+>|<digits+>|<no pipe>*|` with one left-to-right scan: the same
- * language as the regular expression `^c1\|([VNT])\|(\d*)\|(\d+)\|(\d+)\|([^|]*)\|`, without the match
- * array, the captured substrings and the `Number()` of each (every read decodes one header, so this is the
- * hot path of a hit). `undefined` when malformed.
+ * Parses `c2|<kind>|<digits*>|<digits+>|<digits+>|<alnum*>|<no pipe>*|` with one left-to-right scan: the
+ * same language as the regular expression `^c2\|([VNT])\|(\d*)\|(\d+)\|(\d+)\|([A-Za-z0-9]*)\|([^|]*)\|`,
+ * without the match array, the captured substrings and the `Number()` of each (every read decodes one
+ * header, so this is the hot path of a hit). `undefined` when malformed.
  */
 function parseHeader(raw: string): Header | undefined {
-  if (raw.charCodeAt(0) !== 0x63 || raw.charCodeAt(1) !== 0x31 || raw.charCodeAt(2) !== PIPE) return undefined;
+  if (raw.charCodeAt(0) !== 0x63 || raw.charCodeAt(1) !== 0x32 || raw.charCodeAt(2) !== PIPE) return undefined;
   const k = raw.charCodeAt(3);
-  if ((k !== 0x56 && k !== 0x4e && k !== 0x54) || raw.charCodeAt(4) !== PIPE) return undefined;
+  if ((k !== 0x56 && k !== 0x4e && k !== 0x54 && k !== 0x4c) || raw.charCodeAt(4) !== PIPE) return undefined;
   const version = digitsAt(raw, 5, true);
   if (version === undefined) return undefined;
   const storedAt = digitsAt(raw, version.end + 1, false);
   if (storedAt === undefined) return undefined;
   const expiresAt = digitsAt(raw, storedAt.end + 1, false);
   if (expiresAt === undefined) return undefined;
-  const tagsStart = expiresAt.end + 1;
+  const epochStart = expiresAt.end + 1;
+  const epochEnd = alnumEnd(raw, epochStart);
+  if (raw.charCodeAt(epochEnd) !== PIPE) return undefined;
+  const tagsStart = epochEnd + 1;
   const tagsEnd = raw.indexOf('|', tagsStart);
   if (tagsEnd === -1) return undefined;
   return {
@@ -79,9 +93,25 @@ function parseHeader(raw: string): Header | undefined {
     version: version.end === 5 ? undefined : version.value,
     storedAt: storedAt.value,
     expiresAt: expiresAt.value,
+    epoch: epochEnd === epochStart ? '' : raw.slice(epochStart, epochEnd),
     tagText: tagsEnd === tagsStart ? '' : raw.slice(tagsStart, tagsEnd),
     bodyStart: tagsEnd + 1,
   };
+}
+
+/** The index of the first character from `start` on that is not an ASCII letter or digit. */
+function alnumEnd(raw: string, start: number): number {
+  let i = start;
+  for (; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (!((c >= ZERO && c <= NINE) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) break;
+  }
+  return i;
+}
+
+/** Whether `token` is a valid epoch or tag generation: ASCII letters and digits only. */
+export function isToken(token: string, allowEmpty = false): boolean {
+  return (allowEmpty || token.length > 0) && alnumEnd(token, 0) === token.length;
 }
 
 /** Decimal digits from `start` up to a `|` (at `end`); `undefined` if anything else comes first. */
@@ -104,12 +134,55 @@ function digitsAt(raw: string, start: number, allowEmpty: boolean): { value: num
  * `compressAboveBytes` > 0, a JSON body longer than that (in UTF-16 units) is stored gzip-compressed.
  */
 export function encodeEnvelope(entry: Envelope, options: { compressAboveBytes?: number } = {}): string {
-  const tags = entry.tags.map(([tag, gen]) => `${encodeURIComponent(tag)}=${gen}`).join(',');
-  const json = entry.kind === 'V' ? JSON.stringify(entry.value) : '';
-  if (entry.kind === 'V' && json === undefined) throw new TypeError('cache value is not JSON-serialisable');
-  const limit = options.compressAboveBytes ?? 0;
-  const body = limit > 0 && json.length > limit ? COMPRESSED + gzipSync(json).toString('base64') : json;
-  return `${ENVELOPE_FORMAT}|${entry.kind}|${entry.version ?? ''}|${entry.storedAt}|${entry.expiresAt}|${tags}|${body}`;
+  return encodeWithBody(entry, encodeBody(entry.kind, entry.value, options.compressAboveBytes ?? 0).body);
+}
+
+/** An entry's body, encoded once for every envelope a write builds (L2, L1, the size probe). */
+export interface EncodedBody {
+  body: string;
+  compressed: boolean;
+  /** The JSON text of the value (kind `V`; the body itself unless compressed). */
+  json?: string;
+}
+
+/**
+ * The body of an entry of `kind`: the JSON of `value` for kind `V` (gzip-compressed above `compressAboveBytes`
+ * when that is > 0), else empty. Throws a `TypeError` when the value is not JSON-serialisable.
+ */
+export function encodeBody(kind: EntryKind, value: unknown, compressAboveBytes: number): EncodedBody {
+  if (kind !== 'V') return { body: '', compressed: false };
+  const json = JSON.stringify(value) as string | undefined;
+  if (json === undefined) throw new TypeError('cache value is not JSON-serialisable');
+  if (compressAboveBytes > 0 && json.length > compressAboveBytes) return { body: COMPRESSED + gzipSync(json).toString('base64'), compressed: true, json };
+  return { body: json, compressed: false, json };
+}
+
+/** The header of `entry` (its `value` and `json` are not read) followed by an already encoded `body`. */
+export function encodeWithBody(entry: Omit<Envelope, 'value'>, body: string): string {
+  const { tags } = entry;
+  let generationsOk = isToken(entry.epoch, true);
+  for (let i = 0; generationsOk && i < tags.length; i++) generationsOk = isToken(tags[i][1]);
+  if (!generationsOk) throw new TypeError('cache epoch and tag generations must be letters and digits');
+  const tagText = tags.length === 0 ? '' : tags.map(([tag, gen]) => `${encodeURIComponent(tag)}=${gen}`).join(',');
+  return `${ENVELOPE_FORMAT}|${entry.kind}|${entry.version ?? ''}|${entry.storedAt}|${entry.expiresAt}|${entry.epoch}|${tagText}|${body}`;
+}
+
+/**
+ * A fill's lease placeholder (see {@link EntryKind}): `c2|L||<now>|<expiresAt>|<epoch>|<token>|`. Its whole
+ * text is the lease the fill compares against.
+ */
+export function leasePlaceholder(epoch: string, token: string, now: number, ttlMs: number): string {
+  if (!isToken(epoch, true) || !isToken(token)) throw new TypeError('cache epoch and lease token must be letters and digits');
+  return `${ENVELOPE_FORMAT}|L||${now}|${now + ttlMs}|${epoch}|${token}|`;
+}
+
+/**
+ * The lease a fill takes on what a key holds (see `lua-scripts.ts#WRITE_IF_NEWER`): its header up to the
+ * body, which changes with every write; for text that is not an entry, its first 128 characters.
+ */
+export function leaseOf(raw: string): string {
+  const header = parseHeader(raw);
+  return header ? raw.slice(0, header.bodyStart) : raw.slice(0, 128);
 }
 
 /** Whether an encoded entry carries a compressed body. */
@@ -136,36 +209,57 @@ export function decodeEnvelope(raw: string): Envelope {
   } else if (header.bodyStart !== raw.length) {
     throw new EnvelopeFormatError('cache entry has a body where none is expected');
   }
-  const tags: Array<[string, number]> = [];
-  if (tagText !== '') {
+  const tags: Array<[string, string]> = [];
+  if (kind === 'L') {
+    if (!isToken(tagText)) throw new EnvelopeFormatError('cache lease placeholder has a malformed token');
+  } else if (tagText !== '') {
     for (const pair of tagText.split(',')) {
       const eq = pair.lastIndexOf('=');
-      const gen = Number(pair.slice(eq + 1));
-      if (eq <= 0 || !Number.isSafeInteger(gen)) throw new EnvelopeFormatError('cache entry has malformed tags');
-      tags.push([decodeURIComponent(pair.slice(0, eq)), gen]);
+      const gen = pair.slice(eq + 1);
+      if (eq <= 0 || !isToken(gen)) throw new EnvelopeFormatError('cache entry has malformed tags');
+      tags.push([decodeTag(pair.slice(0, eq)), gen]);
     }
   }
-  return { kind, version: header.version, storedAt: header.storedAt, expiresAt: header.expiresAt, tags, value, json };
+  return { kind, version: header.version, storedAt: header.storedAt, expiresAt: header.expiresAt, epoch: header.epoch, tags, value, json };
 }
 
-/** Reads only the kind and version from the header (what set-if-newer compares), or `undefined` if malformed. */
-export function peekVersion(raw: string): { kind: EntryKind; version?: number } | undefined {
+/** A percent-encoded tag name; a malformed escape is a malformed entry. */
+function decodeTag(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (error) {
+    throw new EnvelopeFormatError('cache entry has a malformed tag name', { cause: error });
+  }
+}
+
+/** Reads the kind, version and epoch from the header (what set-if-newer compares), or `undefined` if malformed. */
+export function peekVersion(raw: string): { kind: EntryKind; version?: number; epoch: string } | undefined {
   const header = parseHeader(raw);
-  return header && { kind: header.kind, version: header.version };
+  return header && { kind: header.kind, version: header.version, epoch: header.epoch };
 }
 
 /**
- * Whether a write of (`kind`, `version`) may replace an entry currently holding `current`.
- * Unversioned writes always land. A versioned value lands only over an older (or unversioned) entry; a
+ * Whether a write of (`kind`, `version`) in `epoch` may replace an entry currently holding `current`.
+ * Unversioned writes always land — but an unversioned fill never replaces a tombstone — and so does any write
+ * over an entry of another epoch (it is absent). A versioned value lands only over an older (or unversioned) entry; a
  * versioned tombstone also lands over the *same* version, so `delete(key, { version: v })` removes `v`; a
- * `fill` (a load) also lands over a value of the same version, never over a tombstone of it.
- * The Lua script in `lua-scripts.ts` implements exactly this rule for Redis.
+ * `fill` (a load) also lands over a value of the same version, never over a tombstone of it. The Lua script in `lua-scripts.ts` implements exactly this
+ * rule for Redis.
  */
-export function mayReplace(current: string | undefined, kind: EntryKind, version: number | undefined, fill = false): boolean {
-  if (version === undefined || current === undefined) return true;
+export function mayReplace(current: string | undefined, kind: EntryKind, version: number | undefined, fill = false, epoch = ''): boolean {
+  if (current === undefined) return true;
   const held = peekVersion(current);
-  if (!held || held.version === undefined) return true;
+  if (!held || held.epoch !== epoch) return true;
+  // An unversioned fill ("not found") never replaces a tombstone: an older versioned write could land again.
+  if (fill && version === undefined && held.kind === 'T') return false;
+  if (version === undefined || held.version === undefined) return true;
   if (kind === 'T') return version >= held.version;
   // A fill of the same version over a value is the same data reloaded: let it renew the entry.
   return version > held.version || (fill && version === held.version && held.kind === 'V');
+}
+
+/** Whether an encoded entry carries tags, read from its header alone; `undefined` when `raw` is not an entry. */
+export function carriesTags(raw: string): boolean | undefined {
+  const header = parseHeader(raw);
+  return header === undefined ? undefined : header.tagText !== '';
 }

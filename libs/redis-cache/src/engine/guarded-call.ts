@@ -3,6 +3,7 @@ import type { CacheStatsCounter } from './cache-stats.js';
 import type { CacheLogger } from './cache.types.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { ignoreError } from './ignored-error.js';
 import { scrubSecrets } from './redis-connection.js';
 
 /** Options of {@link GuardedCall}. */
@@ -42,7 +43,7 @@ export class GuardedCall {
   private readonly deadlines: DeadlineQueue;
 
   constructor(private readonly options: GuardedCallOptions) {
-    this.deadlines = new DeadlineQueue(options.timeoutMs);
+    this.deadlines = new DeadlineQueue(options.timeoutMs, (error) => ignoreError(error, 'deadline expiry callback threw', options));
   }
 
   /** Runs `fn` (one Redis round trip, or a bounded batch) under the guard. `key` is for the log line only. */

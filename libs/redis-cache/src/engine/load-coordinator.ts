@@ -3,14 +3,18 @@ import type { InvalidationFence } from './bus/invalidation-fence.js';
 import { CacheLoadTimeoutError } from './cache.errors.js';
 import type { CacheStatsCounter } from './cache-stats.js';
 import type { CacheLogger, CacheResult, GetOrLoadOptions } from './cache.types.js';
-import type { EntryReader, FoundEntry } from './entry-reader.js';
+import type { EntryReader, FoundEntry, L2Sight } from './entry-reader.js';
 import type { EntryWriter, WriteSpec } from './entry-writer.js';
-import type { Envelope } from './envelope.js';
+import { leaseOf, leasePlaceholder, type Envelope } from './envelope.js';
 import { onL2 } from './l2-call.js';
+import { randomToken } from './random-token.js';
 import type { RedisLink } from './redis-link.js';
 import type { MemoryStore } from './tiers/memory-store.js';
 
-/** A shared load result: the value travels as JSON so that every caller parses its own copy. */
+/**
+ * A shared load result. Read from a tier, `result.value` was decoded for the caller whose call ran the load;
+ * every other caller — and every caller of a loader's value — parses its own copy from `json`.
+ */
 export interface LoadResult<T> {
   result: CacheResult<T>;
   json?: string;
@@ -28,10 +32,36 @@ export interface LoadCoordinatorDeps {
   graceMs: number;
   defaultTtlSeconds: number;
   loadTimeoutMs?: number;
+  hardLoadTimeoutMs?: number;
   failSafeRetryMs: number;
+  /** Whether Redis may be read and filled for `pk` now (eventual keys; strict ones while the cache is trusted). */
+  l2Trusted: (pk: string) => boolean;
+  /** Whether `pk` is under the eventual policy (fills then go to L1 alone while Redis is unusable). */
+  eventual: (pk: string) => boolean;
 }
 
+/** How long a lease placeholder lives: a load slower than this is not cached. */
+const LEASE_TTL_MS = 30_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** `promise`'s value, or {@link TIMED_OUT} after `ms` (the timer is cleared either way). */
+async function raceTimeout<R>(promise: Promise<R>, ms: number): Promise<R | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), ms); });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A bound in ms, or `undefined` when absent or not positive (0 = off). */
+function positive(ms: number | undefined): number | undefined {
+  return ms !== undefined && ms > 0 ? ms : undefined;
+}
 
 /**
  * What happens on a miss, inside the per-key single flight: optional distributed lock, the loader under
@@ -53,12 +83,14 @@ export class LoadCoordinator {
     const now = Date.now();
     if (now - env.storedAt < (env.expiresAt - env.storedAt) * ratio) return;
     this.d.stats.increment('refreshes');
-    this.inBackground(pk, this.runLoader(pk, loader, options));
+    this.inBackground(pk, this.runLoader(pk, loader, options, {}));
   }
 
   /** The miss path: L2 (or a stale value), then the loader as the options say. */
   async loadThrough<T>(pk: string, loader: () => Promise<T | undefined>, options: GetOrLoadOptions<T>): Promise<LoadResult<T>> {
-    const found = await this.d.reader.read(pk, { allowStale: this.d.graceMs > 0, skipL1Count: true });
+    // A key that holds nothing gets the fill's lease in the read's own round trip (see `fillLease`).
+    const sight: L2Sight = { offer: () => ({ placeholder: this.newLease(), ttlMs: LEASE_TTL_MS }) };
+    const found = await this.d.reader.read(pk, { allowStale: this.d.graceMs > 0, skipL1Count: true, sight });
     if (found && !found.stale && found.env.kind !== 'T') {
       this.maybeRefreshAhead(pk, found.env, loader, options);
       return fromEnvelope<T>(found.env, found.source);
@@ -69,10 +101,10 @@ export class LoadCoordinator {
     if (stale && (this.background.has(pk) || (this.retryAfter.get(pk) ?? 0) > Date.now())) return this.serveStale<T>(stale);
     const lock = options.lock && this.d.link ? (options.lock === true ? {} : options.lock) : undefined;
     if (lock) {
-      const viaLock = await this.withLock(pk, lock, () => this.guardedLoad(pk, loader, options, stale));
+      const viaLock = await this.withLock(pk, lock, () => this.guardedLoad(pk, loader, options, sight, stale));
       if (viaLock) return viaLock as LoadResult<T>;
     }
-    return this.guardedLoad(pk, loader, options, stale);
+    return this.guardedLoad(pk, loader, options, sight, stale);
   }
 
   private serveStale<T>(stale: FoundEntry): LoadResult<T> {
@@ -80,26 +112,35 @@ export class LoadCoordinator {
     return fromEnvelope<T>(stale.env, 'stale');
   }
 
-  /** The loader under its time bound, with fail-safe. */
-  private async guardedLoad<T>(pk: string, loader: () => Promise<T | undefined>, options: GetOrLoadOptions<T>, stale?: FoundEntry): Promise<LoadResult<T>> {
-    const loading = this.runLoader(pk, loader, options);
-    const timeoutMs = options.loadTimeoutMs ?? this.d.loadTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = timeoutMs && timeoutMs > 0
-      ? new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); })
-      : undefined;
+  /**
+   * The loader under its bounds, with fail-safe. Soft bound: past it a stale value within grace is served
+   * and the load goes on in the background (still filling the cache); with nothing stale the caller keeps
+   * waiting. Hard bound: past it the call rejects with `CacheLoadTimeoutError` (the load goes on, too).
+   */
+  private async guardedLoad<T>(pk: string, loader: () => Promise<T | undefined>, options: GetOrLoadOptions<T>, sight: L2Sight, stale?: FoundEntry): Promise<LoadResult<T>> {
+    const loading = this.runLoader(pk, loader, options, sight);
+    const softMs = positive(options.loadTimeoutMs ?? this.d.loadTimeoutMs);
+    const hardMs = positive(options.hardLoadTimeoutMs ?? this.d.hardLoadTimeoutMs);
+    const started = Date.now();
     try {
-      const outcome = await (timeout ? Promise.race([loading, timeout]) : loading);
-      if (outcome !== 'timeout') {
-        this.retryAfter.delete(pk);
-        return outcome;
+      if (softMs !== undefined && (hardMs === undefined || softMs < hardMs)) {
+        const first = await raceTimeout(loading, softMs);
+        if (first !== TIMED_OUT) return this.loaded(pk, first);
+        this.d.stats.increment('loadTimeouts', 1, pk);
+        if (stale) {
+          // Let the load finish in the background: it still fills the cache for the next caller.
+          this.inBackground(pk, loading);
+          return this.serveStale<T>(stale);
+        }
       }
+      if (hardMs === undefined) return this.loaded(pk, await loading);
+      const outcome = await raceTimeout(loading, Math.max(0, hardMs - (Date.now() - started)));
+      if (outcome !== TIMED_OUT) return this.loaded(pk, outcome);
       this.d.stats.increment('loadTimeouts', 1, pk);
-      // Let the load finish in the background: it still fills the cache for the next caller.
       this.inBackground(pk, loading);
       if (stale) return this.serveStale<T>(stale);
       this.d.stats.increment('loadErrors', 1, pk);
-      throw new CacheLoadTimeoutError(timeoutMs!);
+      throw new CacheLoadTimeoutError(hardMs);
     } catch (error) {
       if (error instanceof CacheLoadTimeoutError) throw error;
       this.d.stats.increment('loadErrors', 1, pk);
@@ -108,36 +149,74 @@ export class LoadCoordinator {
       if (this.retryAfter.size > 10_000) this.pruneRetries();
       this.d.logger?.warn(`cache loader failed for ${pk}; serving stale entry`);
       return this.serveStale<T>(stale);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
-  /** Runs the loader once and stores what it returned (or a negative entry). */
-  private async runLoader<T>(pk: string, loader: () => Promise<T | undefined>, options: GetOrLoadOptions<T>): Promise<LoadResult<T>> {
+  private loaded<T>(pk: string, result: LoadResult<T>): LoadResult<T> {
+    this.retryAfter.delete(pk);
+    return result;
+  }
+
+  /**
+   * Runs the loader once and stores what it returned (or a negative entry) — if it may: the lease is taken and
+   * the tag generations captured *before* the loader reads, so a write, delete or invalidation that lands
+   * while it loads makes Redis refuse the fill. `sight` is what the miss's L2 read saw of the key.
+   */
+  private async runLoader<T>(pk: string, loader: () => Promise<T | undefined>, options: GetOrLoadOptions<T>, sight: L2Sight): Promise<LoadResult<T>> {
     const tags = options.tags ?? [];
     const readStamp = this.d.fence.stamp();
-    const captured = await this.captureTags(tags);
+    const fill = await this.fillLease(pk, sight);
+    const captured = fill ? await this.captureTags(tags, fill) : undefined;
     this.d.stats.increment('loads', 1, pk);
     const value = await loader();
     const storedAt = Date.now();
-    const base: Omit<WriteSpec, 'kind' | 'value' | 'ttlSeconds'> = { tags, l1: options.l1, captured, readStamp, fill: true };
+    const base: Omit<WriteSpec, 'kind' | 'value' | 'ttlSeconds'> = { tags, l1: options.l1, captured, readStamp, fill: fill ?? undefined };
+    const cache = fill !== undefined && (tags.length === 0 || captured !== undefined);
     if (value === undefined) {
       const negative = options.negativeTtlSeconds ?? 0;
-      if (negative > 0) await this.d.writer.write(pk, { ...base, kind: 'N', value: undefined, ttlSeconds: negative });
+      if (cache && negative > 0) await this.d.writer.write(pk, { ...base, kind: 'N', value: undefined, ttlSeconds: negative });
       return { result: { value: undefined, source: 'loader', storedAt } };
     }
     const ttl = typeof options.ttl === 'function' ? options.ttl(value) : options.ttl ?? this.d.defaultTtlSeconds;
     const version = options.version?.(value);
-    await this.d.writer.write(pk, { ...base, kind: 'V', value, ttlSeconds: ttl, version });
-    return { result: { value, source: 'loader', version, storedAt }, json: JSON.stringify(value) };
+    // The JSON joined callers parse their copies from: the text the fill stored, serialised once.
+    const json = cache ? (await this.d.writer.write(pk, { ...base, kind: 'V', value, ttlSeconds: ttl, version })).json : undefined;
+    return { result: { value, source: 'loader', version, storedAt }, json: json ?? JSON.stringify(value) };
   }
 
-  private async captureTags(tags: readonly string[]): Promise<WriteSpec['captured']> {
+  /**
+   * The lease a fill of `pk` loads under, or `undefined` when its result may not be cached at all: a strict
+   * key while the cache is not trusted (a member is silent: fills are not cached), or Redis refusing the
+   * lease. Memory-only: an empty lease. Redis unusable: L1 only, for an eventual key.
+   */
+  private async fillLease(pk: string, sight: L2Sight): Promise<WriteSpec['fill'] | undefined> {
+    const link = this.d.link;
+    if (!link) return {};
+    if (!this.d.l2Trusted(pk)) return undefined;
+    if (!link.usable()) return this.d.eventual(pk) ? { memoryOnly: true } : undefined;
+    if (sight.placed !== undefined) return { lease: sight.placed };
+    const seen = sight.seen ?? (await onL2(link, this.d.logger, undefined, async (store) => {
+      const raw = await store.get(pk);
+      return raw === undefined ? 'absent' as const : { lease: leaseOf(raw) };
+    }));
+    if (seen === undefined) return undefined;
+    if (seen !== 'absent') return { lease: seen.lease };
+    const placeholder = this.newLease();
+    const placed = await onL2(link, this.d.logger, undefined, (store) => store.placeLease(pk, placeholder, LEASE_TTL_MS));
+    return placed ? { lease: placeholder } : undefined;
+  }
+
+  private newLease(): string {
+    return leasePlaceholder(this.d.link?.epoch ?? '', randomToken(), Date.now(), LEASE_TTL_MS);
+  }
+
+  /** The generations a fill's tags have before it loads (created in Redis where missing). */
+  private async captureTags(tags: readonly string[], fill: NonNullable<WriteSpec['fill']>): Promise<WriteSpec['captured']> {
     if (tags.length === 0) return undefined;
     const l1 = this.d.mem.tagGenerationsSync(tags);
-    const l2 = await onL2(this.d.link, this.d.logger, undefined, (store) => store.tagGenerations(tags));
-    return { l1, l2 };
+    if (!this.d.link || fill.memoryOnly) return { l1 };
+    const l2 = await onL2(this.d.link, this.d.logger, undefined, (store) => store.captureTags(tags));
+    return l2 === undefined ? undefined : { l1, l2 };
   }
 
   /**

@@ -2,43 +2,85 @@
  * Lua scripts run atomically by Redis. They compare the envelope header with `string.match` (no cjson),
  * see `envelope.ts` for the format and `mayReplace` for the same rule in TypeScript (the memory tier).
  *
- * All keys a script touches are passed in KEYS, as Redis requires; in a cluster the entry key and its tag
- * keys would need one hash slot (a `{…}` hash tag in the prefix) — not needed for a standalone server.
+ * All keys a script touches are passed in KEYS, as Redis requires. On a Cluster a script touches one slot
+ * only: tag keys are checked separately there (see `tiers/redis-store.ts#write`).
  */
 
 /**
- * Set-if-newer with optional tag-generation check.
+ * Set-if-newer, guarded for fills by their lease and by the tag generations.
  * KEYS[1] = entry key, KEYS[2..n] = tag generation keys.
  * ARGV[1] = envelope, ARGV[2] = version ('' = unversioned), ARGV[3] = PX ttl ms, ARGV[4] = '1' if tombstone,
- * '2' for a fill (may also replace a value of the *same* version, e.g. to renew it past its TTL), '0' otherwise,
- * ARGV[5] = '1' to check tag generations, ARGV[6..] = expected generations (one per tag key).
- * Returns 1 if written, 0 if an entry with a newer version (or a bumped tag) made the write stale.
+ * '2' for a fill (may also replace a value of the *same* version, e.g. to renew it past its TTL), '0'
+ * otherwise, ARGV[5] = the writer's keyspace epoch, ARGV[6] = a fill's lease: the header of what the key held
+ * when the fill's miss began (a stale value, a tombstone, or the lease placeholder the miss put there),
+ * ARGV[7] = '1' to check tag generations, ARGV[8..] = expected generations (one per tag key).
+ *
+ * - A fill lands only while the key still holds what it held when the load began: any write, delete,
+ *   repair or eviction since (or a new Redis, which holds nothing) refuses it — Meta's memcache leases,
+ *   without a second key. That is what makes an evicted tombstone harmless. An unversioned fill (a "not
+ *   found") never replaces a tombstone: that would let an older versioned write land again.
+ * - A tag generation that moved or is missing refuses the write (absence never reads as a match).
+ * - An entry of another epoch counts as absent.
+ * Returns 1 if written, 0 if refused.
  */
 export const WRITE_IF_NEWER = `
-if ARGV[5] == '1' then
+local cur = redis.call('GET', KEYS[1])
+if ARGV[4] == '2' then
+  if not cur or string.sub(cur, 1, #ARGV[6]) ~= ARGV[6] then return 0 end
+  local tk, tep = string.match(cur, '^c2|(T)|%d*|%d+|%d+|(%w*)|')
+  if tk and tep == ARGV[5] and ARGV[2] == '' then return 0 end
+end
+if ARGV[7] == '1' then
   for i = 2, #KEYS do
-    local g = redis.call('GET', KEYS[i]) or '0'
-    if g ~= ARGV[4 + i] then return 0 end
+    if redis.call('GET', KEYS[i]) ~= ARGV[6 + i] then return 0 end
   end
 end
-if ARGV[2] ~= '' then
-  local cur = redis.call('GET', KEYS[1])
-  if cur then
-    local hk, held = string.match(cur, '^c1|([VNT])|(%d+)|')
-    if held then
-      local new, old = tonumber(ARGV[2]), tonumber(held)
-      if ARGV[4] == '1' then
-        if new < old then return 0 end
-      elseif ARGV[4] == '2' then
-        if new < old or (new == old and hk ~= 'V') then return 0 end
-      elseif new <= old then
-        return 0
-      end
+if ARGV[2] ~= '' and cur then
+  local hk, held, ep = string.match(cur, '^c2|([VNT])|(%d+)|%d+|%d+|(%w*)|')
+  if held and ep == ARGV[5] then
+    local new, old = tonumber(ARGV[2]), tonumber(held)
+    if ARGV[4] == '1' then
+      if new < old then return 0 end
+    elseif ARGV[4] == '2' then
+      if new < old or (new == old and hk ~= 'V') then return 0 end
+    elseif new <= old then
+      return 0
     end
   end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1
+`;
+
+/**
+ * A miss's read of KEYS[1]: its value, or — when it holds nothing — a fill's lease placeholder ARGV[1] put there
+ * with PX ARGV[2] ms, and nil (see `load-coordinator.ts#fillLease`). One round trip where a GET and then a
+ * `SET NX` took two; atomic, so the placeholder is placed exactly when the key held nothing.
+ */
+export const GET_OR_LEASE = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+`;
+
+/**
+ * The tag generations a fill loads under. KEYS = tag generation keys; ARGV[1] = PX ttl ms, ARGV[2..] = a fresh
+ * random token per key. A missing generation (never bumped, expired, evicted, a new Redis) is created from
+ * its token, so every entry written under it is checked against a value that exists: if that key is lost
+ * later, the entry no longer matches. Returns the generations, in order.
+ */
+export const CAPTURE_TAGS = `
+local out = {}
+for i = 1, #KEYS do
+  local g = redis.call('GET', KEYS[i])
+  if not g then
+    g = ARGV[i + 1]
+    redis.call('SET', KEYS[i], g, 'PX', ARGV[1])
+  end
+  out[i] = g
+end
+return out
 `;
 
 /**
@@ -78,11 +120,13 @@ if t == 'string' then v = redis.call('GET', KEYS[1]) end
 return { t, v, redis.call('PTTL', KEYS[1]) }
 `;
 
-/** Bumps each tag generation KEYS[i] and refreshes its TTL (ARGV[1] ms). */
+/**
+ * Invalidates tags: sets each generation KEYS[i] to a new random token ARGV[i + 1] with PX ARGV[1] ms.
+ * Tokens, not counters: a generation that was lost and re-created can never repeat an old value.
+ */
 export const BUMP_TAGS = `
 for i = 1, #KEYS do
-  redis.call('INCR', KEYS[i])
-  redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[1])
 end
 return #KEYS
 `;

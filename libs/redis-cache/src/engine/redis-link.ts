@@ -1,5 +1,5 @@
-import type { RedisOptions } from 'ioredis';
-import { CacheTimeoutError } from './cache.errors.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { CacheTimeoutError, RedisCommandError } from './cache.errors.js';
 import type { CacheStatsCounter } from './cache-stats.js';
 import type { CacheLogger, CircuitState } from './cache.types.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -7,8 +7,11 @@ import { DirtyKeys, type DirtySnapshot } from './dirty-keys.js';
 import { GuardedCall } from './guarded-call.js';
 import { createRedisClient, isCluster, type RedisClient } from './redis-client.js';
 import { redisConnectionSettings, scrubSecrets, type RedisTopologyKind } from './redis-connection.js';
+import { clusterSlot } from './bus/cluster-slot.js';
+import { coordinationNames } from './bus/coordination-keys.js';
 import { defineCacheScripts, RedisStore } from './tiers/redis-store.js';
-import type { StoreWrite } from './tiers/cache-store.js';
+import { checkEvictionPolicy } from './eviction-policy.js';
+import { ignoreError } from './ignored-error.js';
 
 /** Options of {@link RedisLink}. */
 export interface RedisLinkOptions {
@@ -21,8 +24,11 @@ export interface RedisLinkOptions {
   maxDirtyKeys: number;
   stats: CacheStatsCounter;
   logger?: CacheLogger;
-  /** The tombstone L1 holds for a key, if any: re-applied to Redis on recovery so old fills stay blocked. */
-  tombstoneFor: (physicalKey: string) => StoreWrite | undefined;
+  /**
+   * The last step of recovery, after the repair and before Redis is used again: the coordinator heartbeats
+   * (and so learns the keyspace epoch). Rejecting keeps Redis unused and retries later.
+   */
+  rejoin: () => Promise<void>;
   /**
    * Called once Redis is trusted again after an outage or a repair, with what was repaired (the engine drops
    * L1 entries that may be stale and re-publishes the repaired invalidations on the bus).
@@ -63,6 +69,17 @@ export class RedisLink {
   private resetting = false;
   private closed = false;
   private everReady = false;
+  /**
+   * The keyspace epoch the coordinator confirmed (see `bus/coordinator.ts`); `undefined` until then, and
+   * Redis is not used before it is known. Entries are written in it and read only if they carry it.
+   */
+  epoch?: string;
+  /** The last error the client reported (ioredis puts AUTH failures there, not into the connect's rejection). */
+  private lastError?: Error;
+  /** Cluster: the owner of every slot when {@link identity} last looked. */
+  private owners?: string[];
+  /** Cluster: the last `run_id` seen per master address (see {@link identity}). */
+  private readonly runIds = new Map<string, string>();
 
   constructor(private readonly options: RedisLinkOptions) {
     const settings = redisConnectionSettings(options.url, options);
@@ -95,9 +112,12 @@ export class RedisLink {
     this.store = new RedisStore(this.client, guard, {
       tagPrefix: `${options.keyPrefix}!tag:`,
       tagTtlMs: TAG_TTL_MS,
+      coordinationKey: coordinationNames(options.keyPrefix, isCluster(this.client)).record,
+      checkAnswer: (keys) => this.checkOwners(keys),
     });
     this.client.on('ready', () => {
       options.logger?.log(`cache redis ready at ${this.description}`);
+      if (!this.everReady) void checkEvictionPolicy(this.client, options.commandTimeoutMs, options.logger);
       if (this.everReady && !this.outage && !this.dirty.pending) return;
       this.everReady = true;
       // A fresh connection proves the server answers: recover now, bypassing the breaker's cool-down.
@@ -116,8 +136,93 @@ export class RedisLink {
       this.breaker.trip();
     });
     this.client.on('error', (error: Error) => {
+      this.lastError = error;
       options.logger?.debug?.(`cache redis error: ${scrubSecrets(error.message, this.secrets)}`);
     });
+    if (isCluster(this.client)) {
+      // A node that starts answering after the first recovery may be a replica promoted to master, or a master
+      // restarted from an old snapshot: either can lack acknowledged writes. From its `ready` on (before any
+      // command of ours reaches it) Redis is not read until the masters' identity has been checked again
+      // (recovery; the coordinator then starts a new epoch if it changed). A master that merely went away
+      // rolls nothing back: its slots fail meanwhile and the others keep serving.
+      this.client.on('+node', (node: Redis) => {
+        node.once('ready', () => {
+          if (this.closed || !this.everReady) return;
+          options.logger?.warn(`cache redis cluster node ${node.options.host}:${node.options.port} (re)connected; checking the masters before Redis is used again`);
+          this.outage = true;
+        });
+      });
+      // A slot that moved to another node (a replica promoted — possibly one already connected, so no `ready`
+      // to notice — or a resharding): ioredis updates its slot table and emits `refresh` in the same turn,
+      // before any command is routed by the new table, so Redis is not read until the identity is checked.
+      this.client.on('refresh', () => {
+        if (this.closed || !this.everReady || this.owners === undefined) return;
+        if (!this.ownersChanged()) return;
+        options.logger?.warn('cache redis cluster slots moved to other nodes; checking the masters before Redis is used again');
+        this.outage = true;
+      });
+    }
+  }
+
+  /**
+   * Cluster: a read answered by a master whose identity was not checked is not used. A `MOVED` reply (a
+   * replica promoted, possibly a lagging one) makes ioredis repoint the slot and resend the command to the
+   * new owner at once, before its slot refresh and our `refresh` check: the answer then comes from a Redis
+   * that may lack acknowledged writes while it still carries the old epoch. Its slot table already names the
+   * new owner when the reply arrives, so comparing it with the checked owners catches it; Redis then stays
+   * unused until the masters' identity has been checked again (recovery starts a new epoch).
+   */
+  private checkOwners(keys: readonly string[]): void {
+    if (!isCluster(this.client) || this.owners === undefined) return;
+    for (const key of keys) {
+      const slot = clusterSlot(key);
+      const owner = this.client.slots[slot]?.[0];
+      if (owner === this.owners[slot]) continue;
+      if (!this.outage) this.options.logger?.warn(`cache redis cluster slot ${slot} answered by ${owner ?? 'no known node'}, not the master checked; checking the masters before Redis is used again`);
+      this.outage = true;
+      throw new RedisCommandError('read', `cluster slot ${slot} moved to ${owner ?? 'an unknown node'} since the masters were checked`);
+    }
+  }
+
+  /** Whether some slot's owner differs from the one {@link identity} last saw. */
+  private ownersChanged(): boolean {
+    if (!isCluster(this.client) || this.owners === undefined) return false;
+    for (let slot = 0; slot < 16384; slot += 1) if (this.client.slots[slot]?.[0] !== this.owners[slot]) return true;
+    return false;
+  }
+
+  /**
+   * The identity of the Redis beyond its own `run_id` (the coordination script adds that): on a Cluster the
+   * `run_id` of every master that owns slots, so that a replica promoted anywhere, or a master restarted,
+   * starts a new epoch. A master that does not answer keeps the `run_id` it last had (it rolled nothing back
+   * by being unreachable). Throws while some slot has no owner or a master never answered (recovery then
+   * retries). `''` for one server.
+   */
+  async identity(): Promise<string> {
+    const client = this.client;
+    if (!isCluster(client)) return '';
+    const owners = new Set<string>();
+    const bySlot: string[] = [];
+    for (let slot = 0; slot < 16384; slot += 1) {
+      const owner = client.slots[slot]?.[0];
+      if (!owner) throw new Error(`cluster slot ${slot} has no known owner yet`);
+      owners.add(owner);
+      bySlot.push(owner);
+    }
+    this.owners = bySlot;
+    const masters = new Map(client.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+    const ids = await Promise.all([...owners].sort().map(async (address) => {
+      const node = masters.get(address);
+      try {
+        if (node) this.runIds.set(address, /run_id:(\w+)/.exec(await this.store.nodeInfo(node))?.[1] ?? '?');
+      } catch (error) {
+        ignoreError(error, `cluster master ${address} did not answer INFO; keeping its last run_id`, { logger: this.options.logger });
+      }
+      const runId = this.runIds.get(address);
+      if (runId === undefined) throw new Error(`cluster master ${address} has not answered yet`);
+      return `${address}=${runId}`;
+    }));
+    return `|${ids.join(',')}`;
   }
 
   /** Opens the connection; never throws, never waits past the connect timeout (ioredis keeps retrying). */
@@ -136,12 +241,15 @@ export class RedisLink {
       this.client.once('ready', onReady);
     });
     const connecting = this.client.connect().then(() => ready);
-    connecting.catch(() => undefined);
+    // Raced below; if the deadline wins, its later failure is reported by the error event (and retried).
+    connecting.catch((error: unknown) => ignoreError(error, 'connect settled after its deadline', this.options));
     try {
       const outcome = await Promise.race([connecting, deadline]);
       if (outcome === 'timeout') this.options.logger?.warn(`cache redis at ${this.description} not reachable yet; starting degraded, retrying`);
     } catch (error) {
-      this.options.logger?.warn(`cache redis at ${this.description} not reachable (${scrubSecrets(String(error), this.secrets)}); starting degraded, retrying`);
+      // ioredis reports an AUTH failure on its `error` event; the connect then only says "Connection is closed".
+      const why = authProblem(this.lastError) ?? `not reachable (${scrubSecrets(String(error), this.secrets)})`;
+      this.options.logger?.warn(`cache redis at ${this.description} ${why}; starting degraded, retrying`);
     } finally {
       clearTimeout(timer);
       if (onReady) this.client.removeListener('ready', onReady);
@@ -154,11 +262,12 @@ export class RedisLink {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
-    if (this.recovering) await this.recovering.catch(() => undefined);
+    if (this.recovering) await this.recovering.catch((error: unknown) => ignoreError(error, 'recovery failed while closing', this.options));
     if (this.client.status === 'ready') {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.options.commandTimeoutMs); });
-      await Promise.race([this.client.quit().then(() => undefined, () => undefined), deadline]);
+      const quit = this.client.quit().then(() => undefined, (error: unknown) => ignoreError(error, 'QUIT failed while closing', this.options));
+      await Promise.race([quit, deadline]);
       clearTimeout(timer);
     }
     this.client.disconnect(false);
@@ -182,11 +291,33 @@ export class RedisLink {
   usable(): boolean {
     if (this.closed) return false;
     if (this.recovering) return false;
-    if (this.outage || this.dirty.pending) {
+    if (this.outage || this.dirty.pending || this.epoch === undefined) {
       if (this.client.status === 'ready' && this.breaker.state !== 'open') this.startRecovery(false);
       return false;
     }
     return this.client.status === 'ready' && this.breaker.state !== 'open';
+  }
+
+  /**
+   * {@link usable}, except that a recovery in progress (or one `usable` just started) is waited for, at most
+   * `maxWaitMs`. For writes: one that arrives while Redis is being repaired then reaches Redis instead of
+   * going dirty — without the wait, steady writes keep re-dirtying keys while each repair runs, so Redis is
+   * repaired again and again while every write skips it (and a strict one waits out a lease).
+   */
+  async usableSoon(maxWaitMs: number): Promise<boolean> {
+    if (this.usable()) return true;
+    const recovering = this.recovering;
+    if (!recovering) return false;
+    let timer: NodeJS.Timeout | undefined;
+    // `recover` never rejects (a failed recovery is retried on a timer).
+    await Promise.race([recovering, new Promise((resolve) => { timer = setTimeout(resolve, maxWaitMs); })]);
+    clearTimeout(timer);
+    return this.usable();
+  }
+
+  /** The bound of one Redis command, ms. */
+  get commandTimeoutMs(): number {
+    return this.options.commandTimeoutMs;
   }
 
   /** Cluster only: the address of the master that owns `slot` now, from the client's slot table. */
@@ -198,9 +329,13 @@ export class RedisLink {
     return { host: owner.slice(0, at), port: Number(owner.slice(at + 1)) };
   }
 
-  /** Connected and the circuit not open (for stats and health). */
+  /**
+   * Redis is in use: connected, the circuit not open, recovered, nothing left to repair and the keyspace
+   * epoch known — writes reach Redis (for stats and health).
+   */
   get available(): boolean {
-    return !this.closed && this.client.status === 'ready' && this.breaker.state !== 'open' && !this.outage;
+    return !this.closed && this.client.status === 'ready' && this.breaker.state !== 'open' && !this.outage
+      && !this.recovering && !this.dirty.pending && this.epoch !== undefined;
   }
 
   /** The breaker's state. */
@@ -220,6 +355,8 @@ export class RedisLink {
     const taken = this.dirty.take();
     try {
       await this.repair(taken, bypassBreaker);
+      // Heartbeat only after the repair: peers trust this instance again from its next heartbeat on.
+      await this.options.rejoin();
       this.breaker.success();
       this.outage = false;
       if (wasOutage || taken.keys.length > 0 || taken.overflowed || taken.prefixes.length > 0 || taken.tags.length > 0) {
@@ -250,25 +387,30 @@ export class RedisLink {
     this.retryTimer.unref();
   }
 
+  /**
+   * Re-applies what failed while Redis was unreachable, before it is trusted again: every dirty key is
+   * deleted (an in-flight fill of it then finds its lease gone and is refused, so no older value can come
+   * back), failed prefix deletions are redone and failed tag invalidations re-bumped; an overflowed dirty set
+   * clears the whole prefix.
+   */
   private async repair(taken: DirtySnapshot, bypassBreaker: boolean): Promise<void> {
     const flags = { bypassBreaker };
     if (taken.overflowed) {
       await this.store.deleteByPrefix(this.options.keyPrefix, flags);
       return;
     }
-    const unlink: string[] = [];
-    const tombstones: StoreWrite[] = [];
-    for (const key of taken.keys) {
-      const tombstone = this.options.tombstoneFor(key);
-      if (tombstone) tombstones.push(tombstone);
-      else unlink.push(key);
-    }
-    for (let i = 0; i < unlink.length; i += 500) await this.store.delete(unlink.slice(i, i + 500), flags);
-    for (let i = 0; i < tombstones.length; i += 100) {
-      await Promise.all(tombstones.slice(i, i + 100).map((w) => this.store.write(w, flags)));
-    }
+    for (let i = 0; i < taken.keys.length; i += 500) await this.store.delete(taken.keys.slice(i, i + 500), flags);
     for (const prefix of taken.prefixes) await this.store.deleteByPrefix(prefix, flags);
     if (taken.tags.length > 0) await this.store.bumpTags(taken.tags, flags);
-    if (unlink.length + tombstones.length + taken.prefixes.length + taken.tags.length === 0) await this.store.ping(flags);
+    // Nothing to repair: the rejoin's heartbeat that follows is the probe.
   }
+}
+
+/** What an AUTH failure means for the operator, or `undefined` when `error` is not one. Never quotes a secret. */
+function authProblem(error: Error | undefined): string | undefined {
+  const message = error?.message ?? '';
+  if (/WRONGPASS|invalid username-password/i.test(message)) return 'refused the credentials in the Redis URL (WRONGPASS: wrong user or password)';
+  if (/NOAUTH/i.test(message)) return 'requires a password and the Redis URL has none (NOAUTH)';
+  if (/without any password configured|no password is set/i.test(message)) return 'has no password set, but the Redis URL gives one';
+  return undefined;
 }

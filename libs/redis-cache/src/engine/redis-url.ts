@@ -98,9 +98,19 @@ function parseHost(entry: string, defaultPort: number): { host: string; port: nu
 function decode(text: string, part: string): string {
   try {
     return decodeURIComponent(text);
-  } catch (error) {
+  } catch {
     // Deliberately no cause: the decoder's message would contain the text, possibly a password.
-    void error;
     throw new CacheConfigError(`REDIS_URL: bad percent-encoding in the ${part}`);
   }
+}
+
+/**
+ * Checks a Redis URL of any form the engine accepts (`redis://`, `rediss://`, `redis+sentinel://`,
+ * `redis+cluster://` and their TLS forms) without connecting: throws {@link CacheConfigError} with a message
+ * that never repeats the URL. For validating configuration at boot.
+ *
+ * @example validateRedisUrl(process.env.REDIS_URL) // throws on `http://…`, a bad port, an unknown query key
+ */
+export function validateRedisUrl(url: string): void {
+  parseRedisUrl(url);
 }

@@ -1,7 +1,7 @@
 import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { from, lastValueFrom, mergeMap, type Observable, of } from 'rxjs';
-import type { CacheFromEntryOptions, HttpCacheKey, HttpCacheTags, HttpCacheTtl } from '../decorators/http-cache.decorators.js';
+import { from, lastValueFrom, map, type Observable } from 'rxjs';
+import type { HttpCacheKey, HttpCacheTags, HttpCacheTtl } from '../decorators/http-cache.decorators.js';
 import { CacheService } from '../nest/cache.service.js';
 import { REDIS_CACHE_METADATA } from '../nest/redis-cache.constants.js';
 import { MODULE_OPTIONS_TOKEN } from '../nest/redis-cache.module-definition.js';
@@ -12,6 +12,7 @@ import { entryEtag, ifNoneMatchMatches } from './etag.util.js';
 import { httpCacheKey } from './http-cache-key.util.js';
 import type { CacheScope } from './http-cache-options.interface.js';
 import { HttpExchange, isStorableBody } from './http-exchange.js';
+import { RequestScope } from './request-scope.js';
 
 /** What a response entry holds: the body and its ETag. Headers set by `@Header()` are re-applied by Nest. */
 interface StoredResponse {
@@ -40,12 +41,16 @@ type CacheStatus = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
  */
 @Injectable()
 export class CacheInterceptor implements NestInterceptor {
+  private readonly scopes: RequestScope;
+
   constructor(
     private readonly cache: CacheService,
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(MODULE_OPTIONS_TOKEN) private readonly options: RedisCacheModuleOptions,
-  ) {}
+  ) {
+    this.scopes = new RequestScope(options.http?.scope ?? defaultCacheScope);
+  }
 
   /** Nest's interceptor hook. */
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -57,13 +62,11 @@ export class CacheInterceptor implements NestInterceptor {
       exchange.setHeader('X-Cache', 'BYPASS');
       return next.handle();
     }
-    const fromEntry = this.meta<boolean | CacheFromEntryOptions>(context, REDIS_CACHE_METADATA.fromEntry);
-    if (fromEntry) {
-      // Built only when the handler is to run: a permitted hit on the fast path never needs it.
-      const handled = (): Observable<unknown> => next.handle().pipe(mergeMap((body) => of(this.fromEntry(exchange, body, 'BYPASS'))));
-      return fromEntry === true ? handled() : from(this.entryFirst(context, exchange, fromEntry, handled));
+    if (this.meta<boolean>(context, REDIS_CACHE_METADATA.fromEntry)) {
+      // The handler reads its entry (after the guards ran): answer from it, store nothing of our own.
+      return next.handle().pipe(map((body) => this.fromEntry(exchange, body, 'BYPASS')));
     }
-    const scope: CacheScope = (this.options.http?.scope ?? defaultCacheScope)(exchange.request);
+    const scope: CacheScope = this.scopes.of(context, exchange.request);
     if (scope === false) {
       exchange.setHeader('X-Cache', 'BYPASS');
       return next.handle();
@@ -93,17 +96,6 @@ export class CacheInterceptor implements NestInterceptor {
     }
     const status: CacheStatus = result.source === 'loader' ? 'MISS' : result.source === 'stale' ? 'STALE' : 'HIT';
     return this.answer(exchange, status, result.value.e, result.value.b, status === 'MISS' ? undefined : result.storedAt);
-  }
-
-  /** The fast path of {@link CacheFromEntryOptions}: a permitted fresh hit without the handler, else the handler. */
-  private async entryFirst(context: ExecutionContext, exchange: HttpExchange, options: CacheFromEntryOptions, handled: () => Observable<unknown>): Promise<unknown> {
-    const key = options.entryKey(context);
-    const entry = key === undefined ? undefined : await this.cache.getEntry<unknown>(key);
-    if (key !== undefined && entry !== undefined && entry.value !== undefined && (entry.source === 'l1' || entry.source === 'l2')
-      && options.allow(context, entry.value)) {
-      return this.answer(exchange, 'HIT', entryEtag(key, entry.version, entry.value), entry.value, entry.storedAt);
-    }
-    return lastValueFrom(handled(), { defaultValue: undefined });
   }
 
   /** Headers (and a 304) from a {@link CachedResource}; anything else passes through with `fallback`. */

@@ -9,8 +9,9 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch (error) {
-    void error; // a malformed escape is kept verbatim: it then only ever matches itself
-    return segment;
+    // A malformed escape from the client is kept verbatim: it then only ever matches itself.
+    if (error instanceof URIError) return segment;
+    throw error;
   }
 }
 

@@ -2,6 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import type { CacheEngine } from '../engine/cache-engine.js';
 
+/** What the store needs of the cache: `CacheService` (or a bare `CacheEngine`). */
+export type KeyvStoreTarget = Pick<CacheEngine, 'key' | 'get' | 'set' | 'delete' | 'deleteByPrefix' | 'exists'>;
+
 /** Options of {@link RedisCacheKeyvStore}. */
 export interface RedisCacheKeyvStoreOptions {
   /** Key namespace of the entries written through Keyv (default `keyv`): they live at `<prefix>keyv:<key>`. */
@@ -33,7 +36,7 @@ export class RedisCacheKeyvStore extends EventEmitter implements KeyvStoreAdapte
   private readonly root: string;
   private readonly defaultTtlSeconds: number;
 
-  constructor(private readonly cache: CacheEngine, options: RedisCacheKeyvStoreOptions = {}) {
+  constructor(private readonly cache: KeyvStoreTarget, options: RedisCacheKeyvStoreOptions = {}) {
     super();
     this.root = options.namespace ?? 'keyv';
     this.defaultTtlSeconds = options.defaultTtlSeconds ?? 86_400;

@@ -18,6 +18,6 @@ describe('RedisCacheMetrics (memory tier)', () => {
     expect(text).toMatch(/group="other"/);
     expect(text).not.toContain('secret-id');
     metrics.stop();
-    await cache.close();
+    await cache.onApplicationShutdown();
   });
 });

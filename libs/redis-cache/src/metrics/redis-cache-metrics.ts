@@ -20,13 +20,15 @@ const READS: Record<string, { tier: string; result: string }> = {
 };
 const EVENTS: Record<string, string> = {
   misses: 'miss', loads: 'load', staleServed: 'stale', coalesced: 'coalesced', loadErrors: 'load_error', loadTimeouts: 'load_timeout',
+  busUnconfirmed: 'write_unconfirmed', writesRefused: 'write_refused',
 };
 const CIRCUIT = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 /**
  * Prometheus metrics of one {@link CacheService}, labelled by tier and key group (the namespace — never a
  * raw key, and at most `maxGroups` of them): reads by tier and result, misses/loads/stale/coalesced/load
- * failures, Redis call latency and failures by operation, circuit state, Redis availability, L1 size.
+ * failures, strict writes not confirmed or refused, Redis call latency and failures by operation, circuit state,
+ * Redis availability, coherence (trusted, dark, silent members), L1 size.
  * `prom-client` is an optional peer dependency, loaded only when this is used.
  *
  * @example
@@ -80,6 +82,18 @@ export class RedisCacheMetrics {
     new prom.Gauge({
       name: `${p}redis_available`, help: '1 while Redis is connected and trusted', registers,
       collect() { this.set(cache.isRedisAvailable() ? 1 : 0); },
+    });
+    new prom.Gauge({
+      name: `${p}trusted`, help: '1 while strict entries may be read from the cache (every member heard within the lease)', registers,
+      collect() { this.set(cache.getStats().bus.trusted ? 1 : 0); },
+    });
+    new prom.Gauge({
+      name: `${p}dark`, help: '1 while this instance holds back heartbeats after a strict write it could not confirm (until Redis is repaired)', registers,
+      collect() { this.set(cache.getStats().bus.dark ? 1 : 0); },
+    });
+    new prom.Gauge({
+      name: `${p}silent_members`, help: 'Instances sharing the key prefix not heard for a lease (while any is, strict reads go to the loader)', registers,
+      collect() { this.set(cache.getStats().bus.silentMembers); },
     });
     new prom.Gauge({
       name: `${p}l1_entries`, help: 'Entries in the in-process tier', registers,

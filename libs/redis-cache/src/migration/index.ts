@@ -6,6 +6,7 @@ export { KeyvLegacySource, type KeyvLegacySourceOptions } from './sources/keyv-l
 export { CacheManagerLegacySource } from './sources/cache-manager-legacy-source.js';
 export { quoteIdentifier } from './sources/sql-identifier.js';
 export { MigratingCache, type MigratingCacheOptions, type MigratingResult, type MigrationTarget } from './migrating-cache.js';
+export type { AnyNamespaceMigration, NamespaceMigrationOptions } from './namespace-migrations.js';
 export { MIGRATION_PHASES, isMigrationPhase, parseMigrationPhases, type MigrationPhase } from './migration-phase.js';
 export type { MigrationReadSource, MigrationStats } from './migration-stats.js';
 export { registerMigrationMetrics, type MigrationStatsSource } from './migration-metrics.js';

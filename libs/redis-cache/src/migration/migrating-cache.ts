@@ -1,4 +1,5 @@
 import type { CacheEngine } from '../engine/cache-engine.js';
+import { ignoreError } from '../engine/ignored-error.js';
 import type { CacheLogger, CacheResult, CacheSetOptions, GetOrLoadOptions, TtlPolicy } from '../engine/cache.types.js';
 import { LegacyGuard } from './legacy-guard.js';
 import type { LegacySource } from './legacy-source.interface.js';
@@ -269,7 +270,11 @@ export class MigratingCache<T> {
     const done = await this.guard.run('set', () => legacy.set(this.legacyKey(id), value, expiresAt));
     this.settle(id, done.ok, 'write');
     if (!done.ok || version === undefined) return;
-    const current = await this.options.cache.getEntry<T>(key).catch(() => undefined);
+    const current = await this.options.cache.getEntry<T>(key).catch((error: unknown) => {
+      // Unknown is treated as overtaken: the legacy copy is retracted below, which can only cost a legacy hit.
+      ignoreError(error, `reading ${this.options.namespace} after a legacy write failed (legacy copy retracted)`, { logger: this.options.logger });
+      return undefined;
+    });
     if (current?.version !== version) {
       this.stats.legacyWritesRetracted += 1;
       await this.deleteLegacy(id);

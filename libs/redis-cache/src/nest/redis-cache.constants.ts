@@ -19,7 +19,17 @@ export const REDIS_CACHE_METADATA = {
   tags: 'redis_cache:tags',
   noCache: 'redis_cache:no_cache',
   fromEntry: 'redis_cache:from_entry',
+  fastPath: 'redis_cache:fast_path',
   cacheable: 'redis_cache:cacheable',
   cachePut: 'redis_cache:cache_put',
   cacheEvict: 'redis_cache:cache_evict',
+} as const;
+
+/**
+ * Metadata keys of `@nestjs/cache-manager`'s `@CacheTTL` (milliseconds) and `@CacheKey`, which our
+ * interceptor does not read: their presence on a route under it is reported at start-up.
+ */
+export const STOCK_CACHE_MANAGER_METADATA = {
+  ttl: 'cache_module:cache_ttl',
+  key: 'cache_module:cache_key',
 } as const;

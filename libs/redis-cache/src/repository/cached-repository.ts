@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { EntityManager, FindOptionsWhere, ObjectLiteral, Repository } from 'typeorm';
+import type { EntityManager, FindOptionsWhere, ObjectLiteral, QueryDeepPartialEntity, Repository } from 'typeorm';
+import { CacheConfigError } from '../engine/cache.errors.js';
 import type { TtlPolicy } from '../engine/cache.types.js';
 import { CachedResource } from '../interceptors/cached-resource.js';
 import type { CacheService } from '../nest/cache.service.js';
-import { afterCommit } from './after-commit.js';
+import { entityFromRow } from './entity-from-row.js';
+import { inOwnTransaction } from './own-transaction.js';
 
 /** Configuration of a {@link CachedRepository}. */
 export interface CachedRepositoryOptions<T, V> {
@@ -13,7 +15,7 @@ export interface CachedRepositoryOptions<T, V> {
   idProperty?: keyof T & string;
   /** What is cached: a plain-JSON view of the entity (e.g. its response DTO). Default: the entity as JSON. */
   toCached?: (entity: T) => V;
-  /** The entity's version property (incremented by `update`); makes every cache write set-if-newer. */
+  /** The entity's version property, incremented by {@link CachedRepository.mutate}; makes every cache write set-if-newer. */
   versionProperty?: keyof T & string;
   /** TTL of an entity entry, fixed or from the cached view (e.g. by status). Default: the module's. */
   ttl?: TtlPolicy<V>;
@@ -23,42 +25,50 @@ export interface CachedRepositoryOptions<T, V> {
   invalidates?: (entity: T) => readonly string[];
 }
 
-/**
- * What a {@link CachedRepository} needs of the cache: `CacheService` satisfies it; an application may pass a
- * wrapper (e.g. a `MigratingCache` in front of the entity namespace, or per-call load options).
- */
-export type CachedRepositoryCache = Pick<CacheService, 'key' | 'getOrLoad' | 'set' | 'delete' | 'invalidateTags'>;
+/** What a {@link CachedRepository} needs of the cache: `CacheService` (or a bare `CacheEngine`). */
+export type CachedRepositoryCache = Pick<CacheService, 'key' | 'getOrLoad' | 'set' | 'delete' | 'invalidateTags' | 'admitWrite'>;
 
-/** Per-call options of the write methods. */
-export interface CachedWriteOptions {
-  /** Run inside this transaction's manager; the cache is refreshed only after it commits. */
-  manager?: EntityManager;
-}
+/** The changes {@link CachedRepository.mutate} writes: columns and values, or `() => 'SQL'` expressions. */
+export type EntityChanges<T> = QueryDeepPartialEntity<T>;
 
 /**
- * Cache-aside over a TypeORM `Repository`: `findOneById` reads through the cache (versioned when the entity
- * has a version property, negative-cached when asked), `findList` caches any query under tags, and
- * `save`/`update`/`delete` refresh the cache **after the transaction commits**: a versioned pre-warm of the
- * entity entry (so the next read is a hit with the new version, never an older one) and an invalidation of
- * the tags the entity belongs to. A rolled-back transaction leaves the cache untouched. Cache failures
- * after a commit are logged, never thrown: the row is committed and the entry's TTL bounds any staleness.
+ * Cache-aside over a TypeORM `Repository`, owning both paths of an entity:
+ *
+ * - **Reads**: `findOneById` reads through the cache (one L1 probe, one L2 read — which places the fill's
+ *   lease when the key holds nothing —, one query and one fill on a miss;
+ *   versioned when the entity has a version property, negative-cached when asked); `findList` caches any
+ *   query under tags.
+ * - **Writes**: `insert`, `mutate` and `remove` each run in a transaction of their own: the SQL, then
+ *   `cache.admitWrite` right before COMMIT (a write the cache cannot make safe is rolled back and rethrown,
+ *   e.g. `CacheWriteRefusedError`), COMMIT, the connection back to the pool — and only then the cache work:
+ *   a versioned pre-warm (or tombstone) of the entity's entry and the invalidation of its tags, awaited until
+ *   every instance has them. So a write resolves once the next read anywhere sees it, and a burst of writes
+ *   never holds pooled connections while the cache waits for other instances.
+ *
+ * Needs a driver with `RETURNING` (PostgreSQL, CockroachDB, SQL Server, SQLite): the written row comes back
+ * from the statement that wrote it.
  *
  * @example
  * const jobs = new CachedRepository(dataSource.getRepository(Job), cache, {
  *   namespace: 'job', versionProperty: 'version', toCached: toJobResponse,
  *   ttl: (job) => (job.status === 'completed' ? 3600 : 30), invalidates: (job) => [`client:${job.clientId}`],
  * });
+ * const job = await jobs.mutate(id, (current) => ({ progress: current.progress + 1 }));
  */
 export class CachedRepository<T extends ObjectLiteral, V = T> {
   private readonly logger = new Logger('CachedRepository');
 
   constructor(
-    /** The wrapped repository, for anything this class does not cache. */
+    /** The wrapped repository, for reads this class does not cache. Write through this class. */
     readonly repository: Repository<T>,
     private readonly cache: CachedRepositoryCache,
     private readonly options: CachedRepositoryOptions<T, V>,
   ) {
     cache.key(options.namespace); // validates the namespace at boot
+    const driver = repository.manager.connection.driver;
+    if (!(['insert', 'update', 'delete'] as const).every((kind) => driver.isReturningSqlSupported(kind))) {
+      throw new CacheConfigError(`CachedRepository(${options.namespace}) needs a database driver with RETURNING; ${repository.manager.connection.options.type} has none`);
+    }
   }
 
   /** The logical key of the entity with `id` (what the HTTP layer answers from). */
@@ -66,29 +76,10 @@ export class CachedRepository<T extends ObjectLiteral, V = T> {
     return this.cache.key(this.options.namespace, id);
   }
 
-  private idOf(entity: T): string | number {
-    const id: unknown = entity[this.options.idProperty ?? 'id'];
-    return typeof id === 'number' ? id : String(id);
-  }
-
-  private versionOf(entity: T): number | undefined {
-    const prop = this.options.versionProperty;
-    return prop === undefined ? undefined : Number(entity[prop]);
-  }
-
-  private view(entity: T): V {
-    return this.options.toCached ? this.options.toCached(entity) : (entity as unknown as V);
-  }
-
-  private ttlOf(view: V): number | undefined {
-    const ttl = this.options.ttl;
-    return typeof ttl === 'function' ? ttl(view) : ttl;
-  }
-
   /** The entity's cached view by id, read through the cache; `undefined` if there is no such row. */
   async findOneById(id: string | number): Promise<CachedResource<V> | undefined> {
     const key = this.key(id);
-    const where = { [this.options.idProperty ?? 'id']: id } as FindOptionsWhere<T>;
+    const where = this.whereId(id);
     const result = await this.cache.getOrLoad<V>(key, async () => {
       const entity = await this.repository.findOneBy(where);
       return entity === null ? undefined : this.view(entity);
@@ -98,12 +89,6 @@ export class CachedRepository<T extends ObjectLiteral, V = T> {
       negativeTtlSeconds: this.options.negativeTtlSeconds,
     });
     return CachedResource.from(key, result);
-  }
-
-  private versionFromView(view: V): number | undefined {
-    const prop = this.options.versionProperty as string;
-    const value = (view as Record<string, unknown>)[prop];
-    return typeof value === 'number' ? value : undefined;
   }
 
   /**
@@ -118,90 +103,119 @@ export class CachedRepository<T extends ObjectLiteral, V = T> {
     return resource;
   }
 
-  /** Saves (insert or update) and refreshes the cache after commit. */
-  async save(entity: T, options: CachedWriteOptions = {}): Promise<T> {
-    const saved = await (options.manager ? options.manager.getRepository<T>(this.repository.target).save(entity) : this.repository.save(entity));
-    await this.written(saved, options.manager);
-    return saved;
+  /**
+   * Inserts a row (`INSERT … RETURNING *`), commits, then pre-warms its entry (its version beats a
+   * "not found" cached before it existed) and invalidates its tags. Resolves the inserted entity.
+   */
+  async insert(values: EntityChanges<T>): Promise<T> {
+    const entity = await this.write(async (manager) => {
+      const result = await manager.createQueryBuilder().insert().into(this.repository.target).values(values).returning('*').execute();
+      return this.returned(manager, result.raw);
+    });
+    if (entity === undefined) throw new TypeError(`INSERT into ${this.options.namespace} returned no row`);
+    await this.refresh(entity);
+    return entity;
   }
 
   /**
-   * Updates the row in a transaction (bumping the version property, if any), re-reads it, and refreshes the
-   * cache after commit. `undefined` when no row has this id.
+   * Updates the row with `id`: locks it (`SELECT … FOR UPDATE`), asks `change` what to write given the
+   * current row (throw there to refuse — nothing is written), writes it with the version property + 1
+   * (`UPDATE … RETURNING *`), commits, then pre-warms the entry with the new version and invalidates the
+   * tags. Resolves the updated entity, or `undefined` when no row has this id.
    */
-  async update(id: string | number, patch: Partial<T>, options: CachedWriteOptions = {}): Promise<T | undefined> {
-    const run = async (manager: EntityManager): Promise<T | undefined> => {
-      const repo = manager.getRepository<T>(this.repository.target);
-      const where = { [this.options.idProperty ?? 'id']: id } as FindOptionsWhere<T>;
-      const set: Record<string, unknown> = { ...patch };
+  async mutate(id: string | number, change: (current: T) => EntityChanges<T> | Promise<EntityChanges<T>>): Promise<T | undefined> {
+    const where = this.whereId(id);
+    const entity = await this.write(async (manager) => {
+      const current = await manager.getRepository(this.repository.target).findOne({ where, lock: { mode: 'pessimistic_write' } });
+      if (current === null) return undefined;
+      const values = { ...(await change(current)) } as Record<string, unknown>;
       const versionProp = this.options.versionProperty;
-      if (versionProp !== undefined && set[versionProp] === undefined) {
-        const column = repo.metadata.findColumnWithPropertyName(versionProp)?.databaseName ?? versionProp;
-        set[versionProp] = () => `"${column}" + 1`;
+      if (versionProp !== undefined) {
+        const column = manager.connection.getMetadata(this.repository.target).findColumnWithPropertyName(versionProp)?.databaseName ?? versionProp;
+        values[versionProp] = () => `${manager.connection.driver.escape(column)} + 1`;
       }
-      const result = await repo.createQueryBuilder().update().set(set as never).where(where).execute();
-      if (!result.affected) return undefined;
-      const entity = await repo.findOneByOrFail(where);
-      await this.written(entity, manager);
-      return entity;
-    };
-    return options.manager ? run(options.manager) : this.repository.manager.transaction(run);
-  }
-
-  /** Deletes the row and, after commit, tombstones its entry (versioned) and invalidates its tags. */
-  async delete(id: string | number, options: CachedWriteOptions = {}): Promise<boolean> {
-    const repo = options.manager ? options.manager.getRepository<T>(this.repository.target) : this.repository;
-    const where = { [this.options.idProperty ?? 'id']: id } as FindOptionsWhere<T>;
-    const entity = await repo.findOneBy(where);
-    if (entity === null) return false;
-    await repo.delete(where);
-    await this.removed(entity, options.manager);
-    return true;
+      const result = await manager.createQueryBuilder().update(this.repository.target).set(values as EntityChanges<T>).where(where).returning('*').execute();
+      return this.returned(manager, result.raw);
+    });
+    if (entity !== undefined) await this.refresh(entity);
+    return entity;
   }
 
   /**
-   * Tells the cache that `entity` was written (by this class or by your own SQL): after `manager`'s
-   * transaction commits (at once without one), pre-warms its entry with a versioned write and invalidates
-   * its tags.
+   * Deletes the row with `id` (`DELETE … RETURNING *`), commits, then leaves a tombstone one version above
+   * the deleted row (no fill that read it before the delete can bring it back) and invalidates its tags.
+   * Resolves the deleted entity, or `undefined` when there was none.
    */
-  async written(entity: T, manager?: EntityManager): Promise<void> {
-    const key = this.key(this.idOf(entity));
+  async remove(id: string | number): Promise<T | undefined> {
+    const where = this.whereId(id);
+    const entity = await this.write(async (manager) => {
+      const result = await manager.createQueryBuilder().delete().from(this.repository.target).where(where).returning('*').execute();
+      return this.returned(manager, result.raw);
+    });
+    if (entity === undefined) return undefined;
+    const version = this.versionOf(entity);
+    await this.afterCommit(entity, () => this.cache.delete(this.key(this.idOf(entity)), version === undefined ? undefined : { version: version + 1 }));
+    return entity;
+  }
+
+  /** One transaction of its own around `work`, admitting the written entity's cache write right before COMMIT. */
+  private write(work: (manager: EntityManager) => Promise<T | undefined>): Promise<T | undefined> {
+    return inOwnTransaction(this.repository.manager.connection, work, (entity) => {
+      if (entity !== undefined) this.cache.admitWrite(this.key(this.idOf(entity)));
+    }, this.logger);
+  }
+
+  private returned(manager: EntityManager, raw: unknown): T | undefined {
+    const row = Array.isArray(raw) ? (raw[0] as Record<string, unknown> | undefined) : undefined;
+    return row === undefined ? undefined : entityFromRow(manager, this.repository.target, row);
+  }
+
+  /** The versioned pre-warm of `entity`'s entry, with its tags. */
+  private refresh(entity: T): Promise<void> {
     const view = this.view(entity);
-    const version = this.versionOf(entity);
-    await afterCommit(manager, {
-      // Both at once: their bus announcements leave in one message with one ack wait. The caller resolves
-      // only after both are confirmed, so the response order of the contract holds.
-      refresh: () => this.guard(key, async () => {
-        await Promise.all([this.cache.set(key, view, { version, ttlSeconds: this.ttlOf(view) }), this.invalidate(entity)]);
-      }),
-      evict: () => this.guard(key, async () => {
-        await Promise.all([this.cache.delete(key), this.invalidate(entity)]);
-      }),
-    });
+    return this.afterCommit(entity, () => this.cache.set(this.key(this.idOf(entity)), view, { version: this.versionOf(entity), ttlSeconds: this.ttlOf(view) }));
   }
 
-  /** Tells the cache that `entity` was deleted: after commit, a versioned tombstone and its tags invalidated. */
-  async removed(entity: T, manager?: EntityManager): Promise<void> {
-    const key = this.key(this.idOf(entity));
-    const version = this.versionOf(entity);
-    const evict = () => this.guard(key, async () => {
-      // Version + 1 blocks any in-flight fill that read the row before the delete.
-      await Promise.all([this.cache.delete(key, version === undefined ? undefined : { version: version + 1 }), this.invalidate(entity)]);
-    });
-    await afterCommit(manager, { refresh: evict, evict });
-  }
-
-  private async invalidate(entity: T): Promise<void> {
+  /**
+   * The cache work of a committed write: the entry's and the tags' at once (their announcements to the
+   * other instances leave in one message, with one wait for the acknowledgements).
+   */
+  private async afterCommit(entity: T, entry: () => Promise<unknown>): Promise<void> {
     const tags = this.options.invalidates?.(entity) ?? [];
-    if (tags.length > 0) await this.cache.invalidateTags(tags);
+    try {
+      await Promise.all([entry(), tags.length > 0 ? this.cache.invalidateTags(tags) : undefined]);
+    } catch (error) {
+      // The row is committed: the caller must get its success. The cache fails open by contract; its TTL
+      // bounds what this leaves behind.
+      this.logger.error(`cache refresh of ${this.key(this.idOf(entity))} after a commit failed: ${(error as Error).name}: ${(error as Error).message}`);
+    }
   }
 
-  private async guard(key: string, work: () => Promise<void>): Promise<void> {
-    try {
-      await work();
-    } catch (error) {
-      // The row is committed: the caller must get its success. The cache fails open by contract.
-      this.logger.error(`cache refresh of ${key} after a commit failed: ${(error as Error).name}: ${(error as Error).message}`);
-    }
+  private whereId(id: string | number): FindOptionsWhere<T> {
+    return { [this.options.idProperty ?? 'id']: id } as FindOptionsWhere<T>;
+  }
+
+  private idOf(entity: T): string | number {
+    const id: unknown = entity[this.options.idProperty ?? 'id'];
+    return typeof id === 'number' ? id : String(id);
+  }
+
+  private versionOf(entity: T): number | undefined {
+    const prop = this.options.versionProperty;
+    return prop === undefined ? undefined : Number(entity[prop]);
+  }
+
+  private versionFromView(view: V): number | undefined {
+    const value = (view as Record<string, unknown>)[this.options.versionProperty as string];
+    return typeof value === 'number' ? value : undefined;
+  }
+
+  private view(entity: T): V {
+    return this.options.toCached ? this.options.toCached(entity) : (entity as unknown as V);
+  }
+
+  private ttlOf(view: V): number | undefined {
+    const ttl = this.options.ttl;
+    return typeof ttl === 'function' ? ttl(view) : ttl;
   }
 }

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { JOB_STATUSES, type JobStatus } from '../job-status.js';
 
 /** Query strings are strings: convert only plain decimals, leave anything else for `IsInt` to refuse. */
 function toDecimalInt({ value }: { value: unknown }): unknown {
@@ -14,6 +15,11 @@ export class ListJobsQuery {
   @Min(1)
   @Max(100)
   limit?: number;
+
+  /** Only jobs in this status (`queued`, `running`, `completed`, `failed`); anything else is a `400`. */
+  @IsOptional()
+  @IsIn(JOB_STATUSES)
+  status?: JobStatus;
 
   /** Opaque: `nextCursor` of the previous page. */
   @IsOptional()

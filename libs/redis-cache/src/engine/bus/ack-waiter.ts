@@ -74,6 +74,17 @@ export class AckWaiter {
     this.check(false);
   }
 
+  /**
+   * A peer said (in a heartbeat) that it serves no L1 entry: stop requiring its ack. Unlike {@link forget}
+   * the receiver count stays — Redis may or may not count its subscription — so if it does, the counted
+   * rule cannot complete without it and the heard rule decides.
+   */
+  exempt(instance: string): void {
+    this.countedRequired = new Set([...this.countedRequired].filter((id) => id !== instance));
+    this.heardRequired?.delete(instance);
+    this.check(false);
+  }
+
   /** Resolves when done (see the class comment). */
   settle(context: AckWaitContext): Promise<AckOutcome> {
     this.context = context;

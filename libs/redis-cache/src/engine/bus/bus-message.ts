@@ -5,7 +5,10 @@
  * - `keys` / `prefix` / `tags` / `clear`: drop the matching L1 entries (physical keys and prefixes).
  * - `many`: several of those at once (invalidations announced in the same tick, coalesced into one message
  *   and one ack); sent only when they do not merge into one of the above.
- * - `hb`: a heartbeat; the sender renews its L1 lease when it receives its own, others learn it is alive.
+ * - `hb`: a heartbeat (published by the coordination script, see `coordinator.ts`); the sender renews its L1
+ *   lease when it receives its own, others learn it is alive. `serving: false` says the sender holds no L1
+ *   lease and will not hold one from any heartbeat sent before a later `serving: true` one, so a writer need
+ *   not wait for its ack.
  * - `bye`: the sender is leaving; nobody waits for its acks any more.
  * - `ack` (on the reply channel only): the sender has applied invalidation `id`.
  */
@@ -21,7 +24,7 @@ export type BusInvalidation = SingleInvalidation | { op: 'many'; parts: SingleIn
 /** A decoded bus message. `id` is unique per sender; `ack` asks receivers to confirm on the reply channel. */
 export type BusMessage =
   | (BusInvalidation & { from: string; id: string; ack: boolean })
-  | { op: 'hb'; from: string; id: string }
+  | { op: 'hb'; from: string; id: string; serving?: boolean }
   | { op: 'bye'; from: string }
   | { op: 'ack'; from: string; id: string };
 
@@ -43,8 +46,8 @@ export function decodeBusMessage(raw: string): BusMessage | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
-  } catch (error) {
-    void error; // the content is never logged: it may carry keys of other tenants
+  } catch {
+    // Malformed: the receiver counts and logs it; the content is never logged (it may carry others' keys).
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
@@ -63,7 +66,8 @@ export function decodeBusMessage(raw: string): BusMessage | undefined {
     return { op: 'many', parts, ...meta };
   }
   if (m.op === 'bye') return { op: 'bye', from: m.from };
-  if (m.op === 'hb' || m.op === 'ack') return { op: m.op, from: m.from, id: meta.id };
+  if (m.op === 'hb') return { op: 'hb', from: m.from, id: meta.id, serving: m.serving !== false };
+  if (m.op === 'ack') return { op: 'ack', from: m.from, id: meta.id };
   const single = decodeSingle(m);
   return single ? { ...single, ...meta } : undefined;
 }

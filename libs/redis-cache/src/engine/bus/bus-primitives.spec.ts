@@ -13,7 +13,8 @@ describe('bus message', () => {
       { op: 'tags', tags: ['client:1'], from: 'i1', id: '3', ack: true },
       { op: 'clear', from: 'i1', id: '4', ack: false },
       { op: 'many', parts: [{ op: 'keys', keys: ['p:a'] }, { op: 'tags', tags: ['t'] }, { op: 'prefix', prefix: 'p:x' }], from: 'i1', id: '6', ack: true },
-      { op: 'hb', from: 'i1', id: 'hb5' },
+      { op: 'hb', from: 'i1', id: 'hb5', serving: true },
+      { op: 'hb', from: 'i1', id: 'hb6', serving: false },
       { op: 'bye', from: 'i1' },
       { op: 'ack', from: 'i2', id: '1' },
     ];

@@ -2,14 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { CacheStatsCounter } from '../cache-stats.js';
 import type { CacheEngineOptions, CacheLogger, CacheStats, CoherenceMode } from '../cache.types.js';
 import type { DirtySnapshot } from '../dirty-keys.js';
-import { CacheConfigError } from '../cache.errors.js';
+import { CacheConfigError, CacheWriteRefusedError } from '../cache.errors.js';
 import { redisConnectionSettings } from '../redis-connection.js';
 import type { RedisLink } from '../redis-link.js';
 import type { SingleFlight } from '../single-flight.js';
 import type { MemoryStore } from '../tiers/memory-store.js';
 import { AnnouncementBatcher } from './announcement-batcher.js';
 import type { BusInvalidation } from './bus-message.js';
+import { ChangeHints } from './change-hints.js';
 import { clusterSlot } from './cluster-slot.js';
+import { coordinationNames } from './coordination-keys.js';
+import { Coordinator } from './coordinator.js';
 import { InvalidationBus } from './invalidation-bus.js';
 import { InvalidationFence } from './invalidation-fence.js';
 
@@ -20,64 +23,105 @@ export interface CoherenceDeps {
   flights: SingleFlight;
   stats: CacheStatsCounter;
   logger?: CacheLogger;
-  /** The Redis link, absent in memory-only mode (then there is one instance and L1 is always trusted). */
+  /** The Redis link, absent in memory-only mode (then there is one instance and everything is trusted). */
   link?: RedisLink;
   commandTimeoutMs: number;
 }
 
+const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(at - performance.now()))));
+
 /**
- * Keeps L1 coherent across instances: decides per key whether an L1 entry may be served now (policy and
- * bus lease), applies invalidations to L1 — local ones and those arriving on the bus — and announces local
- * ones to the other instances, waiting for their acks when the policy is strict.
- * See `invalidation-bus.ts` for the protocol and the README for its cost.
+ * Keeps the cache coherent across instances and through Redis faults: decides per key whether an entry may
+ * be read from L1 or L2 now (policy, bus lease, the coordinator's trust), applies invalidations to L1 —
+ * local ones and those arriving on the bus — announces local ones to the other instances (waiting for their
+ * acks when the policy is strict), and, when a strict write cannot be confirmed, holds its acknowledgement
+ * until every peer has stopped trusting its cache (`coordinator.ts`).
+ * See `invalidation-bus.ts` and `coordinator.ts` for the protocol and the README for its cost.
  */
 export class Coherence {
   /** Lets readers and writers notice an invalidation that overtook their Redis round trip. */
   readonly fence = new InvalidationFence();
+  /** Every change this instance learns of, for the change feed (see `change-hints.ts`). */
+  readonly hints: ChangeHints;
   private readonly bus?: InvalidationBus;
   private readonly batcher?: AnnouncementBatcher;
+  private readonly coordinator?: Coordinator;
   private readonly mode: CoherenceMode;
   private readonly byNamespace: ReadonlyMap<string, CoherenceMode>;
+  /** Writes being made safe (see {@link settle}); waited for on close. */
+  private readonly settling = new Set<Promise<void>>();
+  private closing = false;
+  /** This instance marked itself gone: from then on an unconfirmed strict write is not acknowledged. */
+  private left = false;
 
   constructor(private readonly deps: CoherenceDeps, options: CacheEngineOptions) {
+    this.hints = new ChangeHints({ stats: deps.stats, logger: deps.logger });
     this.mode = options.coherence ?? 'strict';
     this.byNamespace = new Map(Object.entries(options.coherenceByNamespace ?? {}));
     const link = deps.link;
-    if (link && options.bus?.enabled !== false) {
-      const leaseMs = Math.max(50, options.bus?.leaseMs ?? 1500);
+    if (!link) return;
+    const leaseMs = Math.max(50, options.bus?.leaseMs ?? 1500);
+    const writeWindowMs = Math.max(4 * leaseMs, options.bus?.writeWindowMs ?? 30_000);
+    const sharded = link.topology === 'cluster';
+    const names = coordinationNames(deps.prefix, sharded);
+    const instanceId = randomUUID();
+    if (options.bus?.enabled !== false) {
       const own = options.bus?.redisUrl
         ? redisConnectionSettings(options.bus.redisUrl, { commandTimeoutMs: deps.commandTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? 2000 })
         : undefined;
       // On a Cluster the channel carries a hash tag, so its ack channels share its slot (sharded pub/sub).
-      const sharded = link.topology === 'cluster';
       if (sharded && own) throw new CacheConfigError('bus.redisUrl cannot be used with a Redis Cluster: the bus subscribes at the cluster node that owns its channel');
-      const channel = sharded ? `{${deps.prefix}!bus}` : `${deps.prefix}!bus`;
       this.bus = new InvalidationBus({
         connection: own?.options ?? link.connection,
         secrets: [...link.secrets, ...(own?.secrets ?? [])],
-        channel,
-        sharded: sharded ? { locate: () => link.nodeOfSlot(clusterSlot(channel)) } : undefined,
-        instanceId: randomUUID(),
+        channel: names.channel,
+        sharded: sharded ? { locate: () => link.nodeOfSlot(clusterSlot(names.channel)) } : undefined,
+        instanceId,
         leaseMs,
-        heartbeatMs: Math.max(10, options.bus?.heartbeatMs ?? Math.floor(leaseMs / 4)),
         timeoutMs: Math.max(options.connectTimeoutMs ?? 2000, deps.commandTimeoutMs),
         // Straight through the guard (connection check, breaker, time bound), even while recovery runs.
         publish: (channel, payload) => link.store.publish(channel, payload),
-        canPublish: () => link.client.status === 'ready',
         stats: deps.stats,
         logger: deps.logger,
-        onInvalidation: (message) => this.apply(message),
+        onInvalidation: (message) => {
+          this.apply(message);
+          this.hints.emit(message);
+        },
         onMissedMessages: () => this.dropAll(),
+        onSubscribed: () => this.coordinator?.heartbeatSoon(),
       });
       const bus = this.bus;
       this.batcher = new AnnouncementBatcher((message, waitForAcks) => bus.broadcast(message, waitForAcks));
-      // Heartbeats wait for the publishing connection: send one as soon as it is up, not a tick later.
-      link.client.on('ready', () => bus.heartbeatNow());
     }
+    const bus = this.bus;
+    this.coordinator = new Coordinator({
+      store: link.store,
+      connected: () => link.client.status === 'ready',
+      key: names.record,
+      channel: bus ? names.channel : undefined,
+      sharded,
+      instanceId,
+      leaseMs,
+      heartbeatMs: Math.max(10, options.bus?.heartbeatMs ?? Math.floor(leaseMs / 4)),
+      writeWindowMs,
+      commandTimeoutMs: deps.commandTimeoutMs,
+      identity: () => link.identity(),
+      serving: () => bus?.serving() ?? false,
+      onHeartbeatSent: (id, sentAt, serving) => bus?.noteHeartbeatSent(id, sentAt, serving),
+      onHeartbeatLanded: (id, sentAt) => bus?.noteHeartbeatLanded(id, sentAt),
+      // Entries of another epoch are unreachable in Redis from now on. L1 needs nothing more: its entries are
+      // served only while the cache is trusted, and regaining trust after any lapse drops it.
+      onEpoch: (epoch) => { link.epoch = epoch; },
+      onTrustRegained: () => this.dropAll(),
+      observer: options.bus?.observer === true,
+      stats: deps.stats,
+      logger: deps.logger,
+    });
   }
 
-  /** Starts the bus (bounded; never throws). */
+  /** Starts the bus and the coordinator's heartbeats (bounded; never throws). */
   async start(): Promise<void> {
+    this.coordinator?.start();
     await this.bus?.start();
   }
 
@@ -89,9 +133,28 @@ export class Coherence {
     await this.bus?.waitForLease(timeoutMs);
   }
 
-  /** Stops the bus. */
-  async close(): Promise<void> {
+  /** After Redis was repaired: rejoin the group (see `Coordinator.rejoin`); throws when that did not land. */
+  async rejoin(): Promise<void> {
+    await this.coordinator?.rejoin();
+  }
+
+  /** Leaves the group (cleanly when this instance owes no repair) and stops the bus. */
+  /**
+   * Leaves the group and stops the bus. First no new strict write is admitted, and the writes being settled
+   * are waited for (at most `drainMs`); then this instance marks itself gone — only if it owes nobody a
+   * repair and every write it settled was confirmed, else its peers expire it after its write window. From
+   * then on a strict write it cannot confirm is not acknowledged: `settle` throws.
+   */
+  async close(owesRepair: () => boolean, drainMs: number): Promise<void> {
+    this.closing = true;
     this.batcher?.flushAll();
+    let timer: NodeJS.Timeout | undefined;
+    const drained = Promise.allSettled([...this.settling]);
+    await Promise.race([drained, new Promise((resolve) => { timer = setTimeout(resolve, drainMs); })]);
+    clearTimeout(timer);
+    const clean = !owesRepair() && this.settling.size === 0 && !(this.coordinator?.isDark ?? false);
+    this.left = clean;
+    await this.coordinator?.stop(clean);
     await this.bus?.close();
   }
 
@@ -108,13 +171,30 @@ export class Coherence {
     return this.mode === 'strict' || [...this.byNamespace.values()].includes('strict');
   }
 
-  /** Whether the L1 entry under `pk` may be served now. Counts a bypass when it may not (unless `quiet`). */
+  /**
+   * Whether the L1 entry under `pk` may be served now: eventual keys always; strict keys while this instance
+   * holds its bus lease and the cache is trusted (no member silent). Counts a bypass when not (unless `quiet`).
+   */
   trusted(pk: string, quiet = false): boolean {
-    if (!this.deps.link) return true;
-    if (this.modeOf(pk) === 'eventual') return true;
-    if (this.bus?.leaseValid()) return true;
+    if (!this.deps.link || this.modeOf(pk) === 'eventual') return true;
+    if (this.bus?.leaseValid() && this.coordinator!.trusted()) return true;
     if (!quiet) this.deps.stats.increment('l1Bypassed');
     return false;
+  }
+
+  /** Whether Redis may be read (and fills cached) for `pk` now: eventual keys always, strict ones while trusted. */
+  l2Trusted(pk: string): boolean {
+    return !this.coordinator || this.modeOf(pk) === 'eventual' || this.coordinator.trusted();
+  }
+
+  /**
+   * Throws `CacheWriteRefusedError` when a strict write to `pk` cannot be made safe now (see
+   * `CacheEngine.admitWrite`).
+   */
+  admitWrite(pk: string): void {
+    if (!this.coordinator || this.modeOf(pk) !== 'strict') return;
+    if (this.closing) throw new CacheWriteRefusedError('cache shutting down: this instance takes no more strict writes', 1);
+    this.coordinator.admit();
   }
 
   /** Applies an invalidation to L1 and to in-flight loads; synchronous (the bus acks right after). */
@@ -148,21 +228,61 @@ export class Coherence {
   }
 
   /**
-   * Tells the other instances. With a strict policy for `pk` (or any strict namespace for prefix, tag and
-   * clear invalidations) it waits until they have dropped their copies or lost their lease.
-   * When the bus cannot publish, the invalidation is remembered as dirty and re-published on recovery.
-   * Announcements made in the same event-loop turn share one message and one ack wait (`announcement-batcher.ts`).
+   * Makes a local write safe for every instance before the caller acknowledges it. `reachedRedis`: Redis
+   * answered the write (it took it, or refused it as older). Then the other instances are told and, for a
+   * strict write, waited for (acks, or their leases running out). When Redis did not take the write or the
+   * announcement could not be published, the write is remembered as dirty (repaired and re-announced on
+   * recovery) and, if strict, this instance goes dark and resolves only once every peer has stopped
+   * trusting its cache (`Coordinator.goDark`).
    */
-  async announce(message: BusInvalidation, options: { fromRecovery?: boolean } = {}): Promise<void> {
-    if (!this.batcher || !this.deps.link) return;
-    const outcome = await this.batcher.announce(message, this.isStrict(message));
-    if (outcome !== 'unreachable') return;
-    if (options.fromRecovery) {
-      // Re-marking would loop recovery; the next outage's recovery (if any) announces everything again.
-      this.deps.logger?.warn('cache bus could not re-announce repaired invalidations');
+  async settle(message: BusInvalidation, reachedRedis: boolean): Promise<void> {
+    if (!this.deps.link || !this.coordinator) {
+      this.hints.emit(message);
       return;
     }
-    this.markDirty(this.deps.link.dirty, message);
+    const settling = this.settleOnce(message, reachedRedis);
+    this.settling.add(settling);
+    try {
+      await settling;
+    } finally {
+      this.settling.delete(settling);
+      // Acknowledged (or refused, and then a reader finds the entry unchanged): the feed reads it either way.
+      this.hints.emit(message);
+    }
+  }
+
+  /**
+   * Whether every change acknowledged anywhere reaches this instance as a hint before its writer acknowledges
+   * it: always with one instance (no Redis); with Redis while the bus lease is held and no peer is silent
+   * (then every writer waits for this instance's ack). Else a watch reads on its fallback timer.
+   */
+  hintsComplete(): boolean {
+    if (!this.deps.link) return true;
+    return (this.bus?.leaseValid() ?? false) && this.coordinator!.trusted();
+  }
+
+  private async settleOnce(message: BusInvalidation, reachedRedis: boolean): Promise<void> {
+    const link = this.deps.link!;
+    if (!this.coordinator) return;
+    const strict = this.isStrict(message);
+    let confirmed = reachedRedis;
+    if (this.batcher) {
+      const outcome = await this.batcher.announce(message, strict && reachedRedis);
+      if (outcome === 'unreachable') confirmed = false;
+    }
+    if (confirmed) return;
+    this.markDirty(link.dirty, message);
+    if (!strict) return;
+    if (this.left) {
+      // Its peers no longer wait for it nor distrust on its silence: an unconfirmed write cannot be made safe.
+      throw new CacheWriteRefusedError('cache closed: this instance has left its group and could not confirm the write', 1);
+    }
+    const safeAt = this.coordinator.goDark();
+    if (safeAt === undefined) {
+      this.deps.logger?.error('cache strict write acknowledged without confirmation: this instance was never registered with its peers (call admitWrite before committing)');
+      return;
+    }
+    await sleepUntil(safeAt);
   }
 
   private isStrict(message: BusInvalidation): boolean {
@@ -179,18 +299,16 @@ export class Coherence {
     else dirty.addPrefix(this.deps.prefix);
   }
 
-  /** After Redis recovered: re-announce what was repaired (other instances may hold it in L1). */
+  /** After Redis recovered: re-announce what was repaired (other instances may hold it in L1). Best effort. */
   async announceRepaired(repaired: DirtySnapshot): Promise<void> {
-    const flags = { fromRecovery: true };
-    if (repaired.overflowed) {
-      await this.announce({ op: 'clear' }, flags);
-      return;
-    }
-    // Issued together, they leave as one message with one ack wait.
-    const parts: BusInvalidation[] = repaired.prefixes.map((prefix) => ({ op: 'prefix', prefix }));
-    if (repaired.keys.length > 0) parts.push({ op: 'keys', keys: repaired.keys });
-    if (repaired.tags.length > 0) parts.push({ op: 'tags', tags: repaired.tags });
-    await Promise.all(parts.map((part) => this.announce(part, flags)));
+    if (!this.batcher) return;
+    const parts: BusInvalidation[] = repaired.overflowed ? [{ op: 'clear' }] : repaired.prefixes.map((prefix) => ({ op: 'prefix', prefix }));
+    if (!repaired.overflowed && repaired.keys.length > 0) parts.push({ op: 'keys', keys: repaired.keys });
+    if (!repaired.overflowed && repaired.tags.length > 0) parts.push({ op: 'tags', tags: repaired.tags });
+    // Issued together, they leave as one message. Not waited for: peers that did not hear this instance while
+    // it was silent distrusted their caches, and drop L1 when they trust them again.
+    const outcomes = await Promise.all(parts.map((part) => this.batcher!.announce(part, false)));
+    if (outcomes.includes('unreachable')) this.deps.logger?.warn('cache bus could not re-announce repaired invalidations');
   }
 
   /**
@@ -207,12 +325,19 @@ export class Coherence {
     this.fence.markAll();
     this.deps.flights.forgetPrefix('');
     this.deps.mem.clearAll();
+    // Messages may have been missed: anything may have changed.
+    this.hints.emit({ op: 'clear' });
   }
 
-  /** The bus part of the stats. */
+  /** The bus and coordination part of the stats. */
   busStats(): CacheStats['bus'] {
-    if (!this.bus) return { state: 'disabled', peers: 0, lastReceivers: 0 };
+    const coordinator = this.coordinator;
+    const members = coordinator?.members ?? { live: 0, silent: 0 };
+    const coordination = coordinator
+      ? { trusted: coordinator.trusted(), dark: coordinator.isDark, epochKnown: coordinator.epoch !== undefined, silentMembers: members.silent }
+      : { trusted: true, dark: false, epochKnown: false, silentMembers: 0 };
+    if (!this.bus) return { state: 'disabled', peers: members.live, lastReceivers: 0, ...coordination };
     const peers = this.bus.peers;
-    return { state: this.bus.state, peers: peers.alive, lastReceivers: peers.lastReceivers };
+    return { state: this.bus.state, peers: Math.max(peers.alive, members.live), lastReceivers: peers.lastReceivers, ...coordination };
   }
 }

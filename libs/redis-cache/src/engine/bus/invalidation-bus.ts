@@ -21,7 +21,6 @@ export interface InvalidationBusOptions {
   instanceId: string;
   /** How long one heartbeat round trip lets this instance serve L1 entries under the strict policy. */
   leaseMs: number;
-  heartbeatMs: number;
   /**
    * Cluster mode: sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`). The channel must carry a hash tag so the ack
    * channels share its slot, and `locate` names the node that owns that slot now; the subscriber connects
@@ -32,18 +31,14 @@ export interface InvalidationBusOptions {
   timeoutMs: number;
   /** PUBLISH on the data connection, through the guard; resolves to the receiver count, rejects on failure. */
   publish: (channel: string, payload: string) => Promise<number>;
-  /**
-   * Whether the publishing connection is up. While it is not, heartbeats are skipped rather than sent to
-   * fail: a refused heartbeat would count as an error and feed the breaker, and without heartbeats the lease
-   * lapses, which is the safe side anyway.
-   */
-  canPublish?: () => boolean;
   stats: CacheStatsCounter;
   logger?: CacheLogger;
   /** Applies a remote invalidation to L1, synchronously (it is acked right after). */
   onInvalidation: (message: BusInvalidation) => void;
   /** The subscription (re)started or the lease lapsed: messages may have been missed, drop L1. */
   onMissedMessages: () => void;
+  /** Subscribed (again): a heartbeat now gains the lease without waiting for the next tick. */
+  onSubscribed?: () => void;
   /** Monotonic clock in ms (injectable for tests). */
   now?: () => number;
 }
@@ -54,17 +49,23 @@ export interface InvalidationBusOptions {
  * Guarantee (for entries under the strict policy): when {@link broadcast} with `waitForAcks` resolves, no
  * live instance will serve an L1 entry that the invalidation removed. Two mechanisms make that hold:
  * - **Acks.** Receivers drop the L1 entries, then ack on the sender's reply channel. The sender waits for
- *   as many acks as PUBLISH reported receivers and for every instance it heard from within the lease (so a
- *   subscriber Redis already dropped but that has not noticed yet is still waited for) — or, once its own
- *   subscription is a lease old and the broadcast came back through it, only for the instances it heard
- *   from within the lease: a silent one holds no lease (the proof is in `ack-waiter.ts`). A peer whose
- *   socket Redis still counts but that is gone (black-holed) then costs one lease wait, not one per write.
- * - **Lease.** Each instance publishes a heartbeat every `heartbeatMs` and may serve strict L1 entries only
- *   until `sentAt + leaseMs` of the last heartbeat of its own that came back through its subscription.
- *   Redis delivers in order on one connection, so that heartbeat proves every invalidation published before
- *   it was already applied. An instance that is partitioned, frozen or disconnected stops serving L1 at most
+ *   as many acks as PUBLISH reported receivers and for every serving instance it heard from within the lease
+ *   (so a subscriber Redis already dropped but that has not noticed yet is still waited for) — or, once its
+ *   own subscription is a lease old and the broadcast came back through it, only for the serving instances
+ *   it heard from within the lease: a silent one holds no lease (the proof is in `ack-waiter.ts`). A peer
+ *   whose socket Redis still counts but that is gone (black-holed) then costs one lease wait, not one per
+ *   write; a peer whose subscription is broken but whose heartbeats still arrive says `serving: false` in
+ *   them and is not waited for at all (see `bus-message.ts`).
+ * - **Lease.** Heartbeats are published by the coordination script (`coordinator.ts`) and announced here
+ *   with {@link noteHeartbeatSent}; an instance may serve strict L1 entries only until `sentAt + leaseMs` of
+ *   the last heartbeat of its own, sent while serving, that came back through its subscription. Redis
+ *   delivers in order on one connection, so that heartbeat proves every invalidation published before it was
+ *   already applied. An instance that is partitioned, frozen or disconnected stops serving L1 at most
  *   `leaseMs` after the sender's PUBLISH was answered — which is exactly how long the sender waits at most.
- * After a reconnect (messages were lost) or a lapsed lease, the engine drops L1 before serving it again.
+ *   Losing the subscription ends the lease at once.
+ * After a reconnect (messages were lost) or a lapsed lease, the engine drops L1 before serving it again. A
+ * subscription whose own heartbeats stop coming back (black-holed, or on a Cluster a moved slot) is dropped
+ * and made again.
  *
  * On a Redis Cluster plain PUBLISH is forwarded to every node over the cluster bus, and two messages sent to
  * different nodes can reach a subscriber in either order, which would break the lease argument; PUBLISH also
@@ -81,9 +82,18 @@ export class InvalidationBus {
   private closed = false;
   private leaseUntil = 0;
   private seq = 0;
-  private timer?: NodeJS.Timeout;
+  /** Own heartbeats sent while serving, by id, with their local send time (what a lease starts from). */
   private readonly heartbeatsSent = new Map<string, number>();
+  /** When this instance last sent a heartbeat saying it does not serve: no lease from any sent before it. */
+  private notServingSince = 0;
+  /** When one of this instance's own heartbeats last came back through the subscription. */
+  private lastOwnReceipt = Number.NEGATIVE_INFINITY;
+  /** Own heartbeats that landed in Redis and have not come back through the subscription yet. */
+  private readonly landed = new Map<string, number>();
+  /** Serving peers by the local time they were last heard (what the ack waiter waits for). */
   private readonly members = new Map<string, number>();
+  /** Peers whose latest heartbeat said they hold no lease. */
+  private readonly notServing = new Set<string>();
   private readonly waits = new Map<string, AckWaiter>();
   private lastReceivers = 0;
   /** When the current subscription's SUBSCRIBE was answered; undefined while not (yet) known for it. */
@@ -130,8 +140,6 @@ export class InvalidationBus {
 
   /** Connects and subscribes, bounded by the connect timeout; never throws (ioredis keeps retrying). */
   async start(): Promise<void> {
-    this.timer = setInterval(() => this.tick(), this.options.heartbeatMs);
-    this.timer.unref();
     this.aim();
     let deadline: NodeJS.Timeout | undefined;
     const connected = this.sub.connect().then(() => true, (error: unknown) => {
@@ -142,16 +150,10 @@ export class InvalidationBus {
     clearTimeout(deadline);
   }
 
-  /** Says goodbye (best effort), stops the heartbeat and closes the connection; idempotent. */
+  /** Closes the subscription; idempotent. (The goodbye is the coordinator's: `coordinator.ts#stop`.) */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
-    if (this.subscribed) {
-      await this.options.publish(this.options.channel, encodeBusMessage({ op: 'bye', from: this.options.instanceId })).catch((error: unknown) => {
-        this.options.logger?.debug?.(`cache bus goodbye not sent: ${(error as Error).message}`);
-      });
-    }
     this.subscribed = false;
     this.leaseUntil = 0;
     this.sub.disconnect(false);
@@ -162,9 +164,36 @@ export class InvalidationBus {
     return this.leaseUntil > this.now();
   }
 
-  /** Sends a heartbeat now (when subscribed and the publishing connection is up). */
-  heartbeatNow(): void {
-    this.tick();
+  /**
+   * What this instance's heartbeats say: whether it may serve L1 under a lease from them. True while it holds
+   * a lease (even with its subscription lost: the lease runs out by itself), or while its subscription is
+   * new or has just delivered one of its own heartbeats (then the next heartbeats are what grant a lease).
+   * False only when it holds no lease and will hold none from any heartbeat sent before a later true one.
+   */
+  serving(): boolean {
+    if (this.closed) return false;
+    if (this.leaseValid()) return true;
+    const now = this.now();
+    return this.subscribed && (now - (this.subscribedAt ?? 0) < this.options.leaseMs || now - this.lastOwnReceipt < this.options.leaseMs);
+  }
+
+  /**
+   * The coordinator is publishing heartbeat `id`, sent at `sentAt`, saying `serving`. A serving heartbeat
+   * that comes back through the subscription renews the lease; one that says otherwise rules out a lease
+   * from every heartbeat sent before it. Also notices a subscription whose own heartbeats stopped coming
+   * back, and makes it again.
+   */
+  noteHeartbeatSent(id: string, sentAt: number, serving: boolean): void {
+    const now = this.now();
+    for (const [sent, at] of this.heartbeatsSent) if (now - at > this.options.leaseMs) this.heartbeatsSent.delete(sent);
+    if (serving) this.heartbeatsSent.set(id, sentAt);
+    else this.notServingSince = sentAt;
+  }
+
+  /** Heartbeat `id` (sent at `sentAt`) landed in Redis: it must come back through the subscription. */
+  noteHeartbeatLanded(id: string, sentAt: number): void {
+    if (this.subscribed) this.landed.set(id, sentAt);
+    this.checkSubscription(this.now());
   }
 
   /** Resolves once a lease is held, or after `timeoutMs` (never rejects). */
@@ -258,7 +287,7 @@ export class InvalidationBus {
     this.options.stats.increment('busResubscribes');
     this.options.onMissedMessages();
     this.options.logger?.log('cache bus subscribed');
-    this.tick();
+    this.options.onSubscribed?.();
   }
 
   private lost(): void {
@@ -266,33 +295,29 @@ export class InvalidationBus {
     if (this.subscribed) this.options.logger?.warn('cache bus connection lost; strict L1 entries are served until the lease lapses, then not until resubscribed');
     this.subscribed = false;
     this.subscribedAt = undefined;
-    // The lease is left to run out by itself rather than zeroed: a writer that heard this instance within
-    // the lease waits for its ack (or for the lease to pass) before acknowledging, so L1 stays correct until
-    // then, and a short blip (a Redis restart) does not send every read to the loader.
+    // The lease is left to run out by itself rather than zeroed: while it runs this instance's heartbeats
+    // still say it serves, so a writer that heard it waits for its ack (or for the lease to pass) before
+    // acknowledging; L1 stays correct until then, and a short blip (a Redis restart) does not send every read
+    // to the loader.
     this.heartbeatsSent.clear();
+    this.landed.clear();
   }
 
-  private tick(): void {
+  /**
+   * Subscribed, yet no heartbeat of our own came back for two leases (black-holed, or on a Cluster a moved
+   * slot — Redis then drops the shard subscription without closing the connection): reconnect, which also
+   * re-locates the slot's owner.
+   */
+  private checkSubscription(now: number): void {
     if (this.closed || !this.subscribed) return;
-    const now = this.now();
-    if (this.options.sharded && this.leaseUntil !== 0 && now - this.leaseUntil > 2 * this.options.leaseMs
-      && now - this.lastForcedResubscribe > 2 * this.options.leaseMs) {
-      // Subscribed, yet our own heartbeats stopped coming back: the slot may have moved (Redis then drops the
-      // shard subscription without closing the connection). Reconnect, which re-locates the slot's owner.
-      this.lastForcedResubscribe = now;
-      this.options.logger?.warn('cache bus heartbeats are not coming back; resubscribing at the channel slot\'s owner');
-      this.sub.disconnect(true);
-      return;
-    }
-    for (const [id, sentAt] of this.heartbeatsSent) if (now - sentAt > this.options.leaseMs) this.heartbeatsSent.delete(id);
-    if (this.options.canPublish && !this.options.canPublish()) return;
-    this.seq += 1;
-    const id = `hb${this.seq}`;
-    this.heartbeatsSent.set(id, now);
-    this.options.publish(this.options.channel, encodeBusMessage({ op: 'hb', from: this.options.instanceId, id })).catch((error: unknown) => {
-      // Counted and logged by the guard; without heartbeats the lease lapses, which is the safe side.
-      this.options.logger?.debug?.(`cache bus heartbeat not sent: ${(error as Error).message}`);
-    });
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const sentAt of this.landed.values()) oldest = Math.min(oldest, sentAt);
+    if (now - oldest <= 2 * this.options.leaseMs || now - this.lastForcedResubscribe <= 2 * this.options.leaseMs) return;
+    this.lastForcedResubscribe = now;
+    this.landed.clear();
+    this.options.logger?.warn('cache bus heartbeats are not coming back; resubscribing');
+    this.leaseUntil = 0;
+    this.sub.disconnect(true);
   }
 
   private receive(channel: string, raw: string): void {
@@ -310,10 +335,11 @@ export class InvalidationBus {
     switch (message.op) {
       case 'hb':
         if (self) this.renew(message.id);
-        else this.members.set(message.from, this.now());
+        else this.heard(message.from, message.serving !== false);
         return;
       case 'bye':
         this.members.delete(message.from);
+        this.notServing.delete(message.from);
         for (const waiter of this.waits.values()) waiter.forget(message.from);
         return;
       case 'ack':
@@ -328,17 +354,32 @@ export class InvalidationBus {
       else waiter?.selfReceived(message.from, this.subscribedAt, this.members);
       return;
     }
-    this.members.set(message.from, this.now());
+    if (!this.notServing.has(message.from)) this.members.set(message.from, this.now());
     this.options.stats.increment('busReceived');
     this.options.onInvalidation(message);
     if (message.ack) this.sendAck(message.from, message.id);
   }
 
+  /** A peer's heartbeat: a serving peer is waited for; one that serves no L1 is not. */
+  private heard(peer: string, serving: boolean): void {
+    if (serving) {
+      this.notServing.delete(peer);
+      this.members.set(peer, this.now());
+    } else {
+      this.notServing.add(peer);
+      this.members.delete(peer);
+      for (const waiter of this.waits.values()) waiter.exempt(peer);
+    }
+  }
+
   private renew(heartbeatId: string): void {
-    const sentAt = this.heartbeatsSent.get(heartbeatId);
-    if (sentAt === undefined) return;
-    this.heartbeatsSent.delete(heartbeatId);
     const now = this.now();
+    this.lastOwnReceipt = now;
+    const landedAt = this.landed.get(heartbeatId) ?? this.heartbeatsSent.get(heartbeatId);
+    if (landedAt !== undefined) for (const [id, at] of this.landed) if (at <= landedAt) this.landed.delete(id);
+    const sentAt = this.heartbeatsSent.get(heartbeatId);
+    if (sentAt === undefined || sentAt <= this.notServingSince) return;
+    this.heartbeatsSent.delete(heartbeatId);
     if (this.leaseUntil !== 0 && this.leaseUntil <= now) {
       // The lease lapsed on a live connection (a frozen event loop, a stalled network): be conservative.
       this.options.stats.increment('busResubscribes');

@@ -13,10 +13,17 @@ export interface StoreWrite {
   /** A fill: may also replace a value of the same version (a reload of unchanged data renews it). */
   fill?: boolean;
   /**
+   * A fill's lease (Redis only): the header of what the key held when the fill's miss began. The fill lands
+   * only while the key still holds it (see `lua-scripts.ts#WRITE_IF_NEWER`).
+   */
+  lease?: string;
+  /** The keyspace epoch the entry is written in (`''` in memory); an entry of another epoch is absent. */
+  epoch?: string;
+  /**
    * Tags and the generations captured before the value was loaded: the write is refused if any tag was
    * invalidated since (a fill that loaded before `invalidateTags` must not resurrect the old entry).
    */
-  tagCheck?: { tags: readonly string[]; generations: readonly number[] };
+  tagCheck?: { tags: readonly string[]; generations: readonly string[] };
 }
 
 /** What is stored under a key, in one read: for `exists` and `ttl`, which must not mistake a counter for garbage. */
@@ -49,8 +56,8 @@ export interface CacheStore {
   hashGetAll(key: string): Promise<Record<string, string>>;
   /** Deletes every key that starts with the literal physical `prefix`; resolves to the count. */
   deleteByPrefix(prefix: string): Promise<number>;
-  /** Current generation of each tag (0 if never invalidated). */
-  tagGenerations(tags: readonly string[]): Promise<number[]>;
+  /** Current generation of each tag; `undefined` where it is missing (which matches no entry). */
+  tagGenerations(tags: readonly string[]): Promise<Array<string | undefined>>;
   /** Increments the generation of each tag. */
   bumpTags(tags: readonly string[]): Promise<void>;
 }

@@ -75,9 +75,9 @@ export class MemoryStore implements CacheStore {
   writeSync(write: StoreWrite): boolean {
     if (write.tagCheck) {
       const { tags, generations } = write.tagCheck;
-      if (tags.some((tag, i) => (this.tags.get(tag) ?? 0) !== generations[i])) return false;
+      if (tags.some((tag, i) => this.generationOf(tag) !== generations[i])) return false;
     }
-    if (!mayReplace(this.getSync(write.key), write.kind, write.version, write.fill)) return false;
+    if (!mayReplace(this.getSync(write.key), write.kind, write.version, write.fill, write.epoch ?? '')) return false;
     const slot: Slot = { type: 'string', raw: write.raw };
     // A value bigger than the whole tier is refused by lru-cache; make sure no older copy survives then.
     if (slotBytes(write.key, slot) > this.maxBytes) {
@@ -88,9 +88,13 @@ export class MemoryStore implements CacheStore {
     return true;
   }
 
-  /** Synchronous generations of tags. */
-  tagGenerationsSync(tags: readonly string[]): number[] {
-    return tags.map((tag) => this.tags.get(tag) ?? 0);
+  /** Synchronous generations of tags (here a tag never invalidated has generation `0`: nothing evicts them). */
+  tagGenerationsSync(tags: readonly string[]): string[] {
+    return tags.map((tag) => this.generationOf(tag));
+  }
+
+  private generationOf(tag: string): string {
+    return String(this.tags.get(tag) ?? 0);
   }
 
   /** Synchronous delete of one key. */
@@ -191,7 +195,7 @@ export class MemoryStore implements CacheStore {
     return count;
   }
 
-  async tagGenerations(tags: readonly string[]): Promise<number[]> {
+  async tagGenerations(tags: readonly string[]): Promise<string[]> {
     return this.tagGenerationsSync(tags);
   }
 

@@ -1,6 +1,9 @@
 import type { GuardedCall, GuardedCallFlags } from '../guarded-call.js';
 import { escapeGlob } from '../key-builder.js';
-import { BUMP_TAGS, DELETE_IF_EQUALS, HASH_SET_WITH_TTL, INCREMENT_WITH_TTL, INSPECT, WRITE_IF_NEWER } from '../lua-scripts.js';
+import { EXPIRE_MEMBER, HEARTBEAT, LEAVE } from '../bus/coordination-scripts.js';
+import { BUMP_TAGS, CAPTURE_TAGS, DELETE_IF_EQUALS, GET_OR_LEASE, HASH_SET_WITH_TTL, INCREMENT_WITH_TTL, INSPECT, WRITE_IF_NEWER } from '../lua-scripts.js';
+import calculateSlot from 'cluster-key-slot';
+import { randomToken } from '../random-token.js';
 import { isCluster, type RedisClient } from '../redis-client.js';
 import type { CacheStore, StoreInspection, StoreWrite } from './cache-store.js';
 
@@ -8,26 +11,55 @@ import type { CacheStore, StoreInspection, StoreWrite } from './cache-store.js';
 interface ScriptCommands {
   cacheWriteIfNewer(numKeys: number, ...args: Array<string | number>): Promise<number>;
   cacheDeleteIfEquals(key: string, raw: string): Promise<number>;
+  cacheGetOrLease(key: string, placeholder: string, ttlMs: number): Promise<string | null>;
   cacheIncrement(key: string, by: number, ttlMs: number): Promise<number>;
   cacheHashSet(key: string, field: string, raw: string, ttlMs: number): Promise<number>;
   cacheInspect(key: string): Promise<[string, string | null, number]>;
   cacheBumpTags(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  cacheCaptureTags(numKeys: number, ...args: Array<string | number>): Promise<string[]>;
   cacheWriteIfNewerOne(key: string, ...args: Array<string | number>): Promise<number>;
-  cacheBumpTag(key: string, ttlMs: number): Promise<number>;
+  cacheBumpTag(key: string, ttlMs: number, token: string): Promise<number>;
+  cacheCaptureTag(key: string, ttlMs: number, token: string): Promise<string[]>;
+  cacheHeartbeat(key: string, ...args: Array<string | number>): Promise<unknown>;
+  cacheExpireMember(key: string, id: string, minAgeMs: number, candidate: string, epoch: string): Promise<[number, string | null]>;
+  cacheLeave(key: string, id: string, channel: string, payload: string, sharded: string): Promise<number>;
+}
+
+/** Arguments of one heartbeat (see `bus/coordination-scripts.ts#HEARTBEAT`). */
+export interface HeartbeatArgs {
+  channel: string;
+  instanceId: string;
+  message: string;
+  /** Redis' clock after which the script does nothing. */
+  deadline: number;
+  identity: string;
+  candidateEpoch: string;
+  pruneAfterMs: number;
+  sharded: boolean;
+  /** Reads the record (and starts an epoch if needed) without joining it. */
+  observer: boolean;
+  /** Members the caller knows, re-added if the record lost them. */
+  known: ReadonlyArray<[string, number]>;
 }
 
 /** Defines the engine's Lua scripts on a client. */
 export function defineCacheScripts(client: RedisClient): void {
   client.defineCommand('cacheWriteIfNewer', { lua: WRITE_IF_NEWER });
   client.defineCommand('cacheDeleteIfEquals', { lua: DELETE_IF_EQUALS, numberOfKeys: 1 });
+  client.defineCommand('cacheGetOrLease', { lua: GET_OR_LEASE, numberOfKeys: 1 });
   client.defineCommand('cacheIncrement', { lua: INCREMENT_WITH_TTL, numberOfKeys: 1 });
   client.defineCommand('cacheHashSet', { lua: HASH_SET_WITH_TTL, numberOfKeys: 1 });
   client.defineCommand('cacheInspect', { lua: INSPECT, numberOfKeys: 1 });
   client.defineCommand('cacheBumpTags', { lua: BUMP_TAGS });
+  client.defineCommand('cacheCaptureTags', { lua: CAPTURE_TAGS });
   // One-key variants for a Cluster: with a declared key count, ioredis routes (and auto-pipelines) the
   // script by its key; with a variable count it would take the count argument for the key.
   client.defineCommand('cacheWriteIfNewerOne', { lua: WRITE_IF_NEWER, numberOfKeys: 1 });
   client.defineCommand('cacheBumpTag', { lua: BUMP_TAGS, numberOfKeys: 1 });
+  client.defineCommand('cacheCaptureTag', { lua: CAPTURE_TAGS, numberOfKeys: 1 });
+  client.defineCommand('cacheHeartbeat', { lua: HEARTBEAT, numberOfKeys: 1 });
+  client.defineCommand('cacheExpireMember', { lua: EXPIRE_MEMBER, numberOfKeys: 1 });
+  client.defineCommand('cacheLeave', { lua: LEAVE, numberOfKeys: 1 });
 }
 
 /** Options of {@link RedisStore}. */
@@ -38,6 +70,13 @@ export interface RedisStoreOptions {
   tagTtlMs: number;
   /** SCAN COUNT hint and UNLINK batch size. */
   scanCount?: number;
+  /** The coordination record's key: `deleteByPrefix` leaves it alone (it is not cached data). */
+  coordinationKey?: string;
+  /**
+   * Called with the keys a read touched once Redis answered; throws if the answer may not be used (a
+   * Cluster slot that moved to a master not yet checked, see `RedisLink`). Read methods then reject.
+   */
+  checkAnswer?: (keys: readonly string[]) => void;
 }
 
 /**
@@ -66,8 +105,22 @@ export class RedisStore implements CacheStore {
     return tags.map((tag) => this.options.tagPrefix + encodeURIComponent(tag));
   }
 
-  async get(key: string): Promise<string | undefined> {
-    return (await this.guard.run('get', key, () => this.client.get(key))) ?? undefined;
+  get(key: string): Promise<string | undefined> {
+    return this.guard.run('get', key, () => this.client.get(key)).then((value) => this.answer(key, value));
+  }
+
+  /**
+   * A miss's read: what `key` holds, or `undefined` when it held nothing — and then `placeholder` (a fill's
+   * lease) has been put there for `ttlMs`, in the same round trip (`lua-scripts.ts#GET_OR_LEASE`).
+   */
+  getOrLease(key: string, placeholder: string, ttlMs: number): Promise<string | undefined> {
+    const ttl = Math.max(1, Math.round(ttlMs));
+    return this.guard.run('get', key, () => this.scripts.cacheGetOrLease(key, placeholder, ttl)).then((value) => this.answer(key, value));
+  }
+
+  private answer(key: string, value: string | null): string | undefined {
+    this.options.checkAnswer?.([key]);
+    return value ?? undefined;
   }
 
   /**
@@ -79,26 +132,41 @@ export class RedisStore implements CacheStore {
    * server; and readers check generations on every tagged read anyway, so no window serves the old value.
    * Cost: one more round trip for tagged fills on a Cluster.
    */
-  async write(write: StoreWrite, flags?: GuardedCallFlags): Promise<boolean> {
-    if (this.cluster && write.tagCheck) {
-      const check = write.tagCheck;
-      if (!(await this.write({ ...write, tagCheck: undefined }, flags))) return false;
-      const now = await this.tagGenerations(check.tags, flags);
-      if (now.every((g, i) => g === Number(check.generations[i]))) return true;
-      await this.guard.run('delete', write.key, () => this.scripts.cacheDeleteIfEquals(write.key, write.raw), flags);
-      return false;
+  write(write: StoreWrite, flags?: GuardedCallFlags): Promise<boolean> {
+    if (this.cluster && write.tagCheck) return this.writeThenCheckTags(write, write.tagCheck, flags);
+    if (write.version === undefined && !write.fill && write.kind !== 'T' && !write.tagCheck) {
+      // Unversioned, not a fill, no tag check: WRITE_IF_NEWER would compare nothing and SET, so SET it is
+      // (no script: one plain command, no Lua call).
+      const ttl = Math.max(1, Math.round(write.ttlMs));
+      return this.guard.run('set', write.key, () => this.client.set(write.key, write.raw, 'PX', ttl), flags).then(isOk);
     }
     const tagKeys = write.tagCheck ? this.tagKeys(write.tagCheck.tags) : [];
     const args = [
       write.key, ...tagKeys,
       write.raw, write.version ?? '', Math.max(1, Math.round(write.ttlMs)), write.kind === 'T' ? '1' : write.fill ? '2' : '0',
-      write.tagCheck ? '1' : '0', ...(write.tagCheck?.generations ?? []),
+      write.epoch ?? '', write.lease ?? '', write.tagCheck ? '1' : '0', ...(write.tagCheck?.generations ?? []),
     ];
     const run = this.cluster
       ? () => this.scripts.cacheWriteIfNewerOne(write.key, ...args.slice(1))
       : () => this.scripts.cacheWriteIfNewer(1 + tagKeys.length, ...args);
-    const written = await this.guard.run('set', write.key, run, flags);
-    return written === 1;
+    return this.guard.run('set', write.key, run, flags).then(isOne);
+  }
+
+  /** {@link write} of a tag-checked fill on a Cluster: by version alone, then the generations read again. */
+  private async writeThenCheckTags(write: StoreWrite, check: NonNullable<StoreWrite['tagCheck']>, flags?: GuardedCallFlags): Promise<boolean> {
+    if (!(await this.write({ ...write, tagCheck: undefined }, flags))) return false;
+    const now = await this.tagGenerations(check.tags, flags);
+    if (now.every((g, i) => g === check.generations[i])) return true;
+    await this.guard.run('delete', write.key, () => this.scripts.cacheDeleteIfEquals(write.key, write.raw), flags);
+    return false;
+  }
+
+  /**
+   * A fill's lease on a key that holds nothing: `SET key placeholder NX PX ttl`. `false` when something was
+   * written there meanwhile (then the fill has no lease and is not cached).
+   */
+  async placeLease(key: string, placeholder: string, ttlMs: number): Promise<boolean> {
+    return (await this.guard.run('lease', key, () => this.client.set(key, placeholder, 'PX', Math.max(1, Math.round(ttlMs)), 'NX'))) === 'OK';
   }
 
   async delete(keys: readonly string[], flags?: GuardedCallFlags): Promise<number> {
@@ -155,29 +223,50 @@ export class RedisStore implements CacheStore {
     for (const node of nodes) {
       let cursor = '0';
       do {
-        const [next, keys] = await this.guard.run('scan', prefix, () => node.scan(cursor, 'MATCH', match, 'COUNT', count), flags);
+        const [next, found] = await this.guard.run('scan', prefix, () => node.scan(cursor, 'MATCH', match, 'COUNT', count), flags);
         cursor = next;
+        const keys = found.filter((key) => key !== this.options.coordinationKey);
         if (keys.length > 0) deleted += await this.delete(keys, flags);
       } while (cursor !== '0');
     }
     return deleted;
   }
 
-  async tagGenerations(tags: readonly string[], flags?: GuardedCallFlags): Promise<number[]> {
+  async tagGenerations(tags: readonly string[], flags?: GuardedCallFlags): Promise<Array<string | undefined>> {
     if (tags.length === 0) return [];
     const keys = this.tagKeys(tags);
     const values = await this.guard.run('tags', undefined, () => this.readMany(keys), flags);
-    return values.map((v) => (v === null ? 0 : Number(v)));
+    this.options.checkAnswer?.(keys);
+    return values.map((v) => v ?? undefined);
   }
 
+  /**
+   * The generations a fill loads under, creating the missing ones from `tokens` (see
+   * `lua-scripts.ts#CAPTURE_TAGS`). On a Cluster one script per tag (its own slot), pipelined.
+   */
+  async captureTags(tags: readonly string[]): Promise<string[]> {
+    if (tags.length === 0) return [];
+    const tokens = tags.map(() => randomToken());
+    const keys = this.tagKeys(tags);
+    const ttl = this.options.tagTtlMs;
+    const capture = this.cluster
+      ? async () => (await Promise.all(keys.map((key, i) => this.scripts.cacheCaptureTag(key, ttl, tokens[i])))).map((one) => one[0])
+      : () => this.scripts.cacheCaptureTags(keys.length, ...keys, ttl, ...tokens);
+    const generations = await this.guard.run('tags', undefined, capture);
+    this.options.checkAnswer?.(keys);
+    return generations.map(String);
+  }
+
+  /** Gives each tag a new random generation. */
   async bumpTags(tags: readonly string[], flags?: GuardedCallFlags): Promise<void> {
     if (tags.length === 0) return;
+    const tokens = tags.map(() => randomToken());
     const keys = this.tagKeys(tags);
     const ttl = this.options.tagTtlMs;
     // Each generation is independent: on a Cluster one script per tag key (its own slot), pipelined.
     const bump = this.cluster
-      ? async () => sum(await Promise.all(keys.map((key) => this.scripts.cacheBumpTag(key, ttl))))
-      : () => this.scripts.cacheBumpTags(keys.length, ...keys, ttl);
+      ? async () => sum(await Promise.all(keys.map((key, i) => this.scripts.cacheBumpTag(key, ttl, tokens[i]))))
+      : () => this.scripts.cacheBumpTags(keys.length, ...keys, ttl, ...tokens);
     await this.guard.run('invalidateTags', undefined, bump, flags);
   }
 
@@ -185,6 +274,7 @@ export class RedisStore implements CacheStore {
   async getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
     if (keys.length === 0) return [];
     const values = await this.guard.run('mget', `${keys.length} keys`, () => this.readMany(keys));
+    this.options.checkAnswer?.(keys);
     return values.map((v) => v ?? undefined);
   }
 
@@ -218,7 +308,51 @@ export class RedisStore implements CacheStore {
   async ping(flags?: GuardedCallFlags): Promise<void> {
     await this.guard.run('ping', undefined, () => this.client.ping(), flags);
   }
+
+  /** Redis' clock (`TIME`) in epoch ms; on a Cluster, the clock of the coordination record's master. */
+  async time(flags?: GuardedCallFlags): Promise<number> {
+    const node = this.coordinationNode();
+    const [seconds, micros] = await this.guard.run('time', undefined, () => node.time(), flags);
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  /** One heartbeat of the coordination protocol (`bus/coordination-scripts.ts#HEARTBEAT`). */
+  async heartbeat(key: string, args: HeartbeatArgs, flags?: GuardedCallFlags): Promise<unknown> {
+    const argv = [
+      args.channel, args.instanceId, args.message, args.deadline, args.identity, args.candidateEpoch, Math.round(args.pruneAfterMs),
+      args.sharded ? '1' : '0', args.observer ? '1' : '0', ...args.known.flatMap(([id, seen]) => [id, seen]),
+    ];
+    return this.guard.run('heartbeat', undefined, () => this.scripts.cacheHeartbeat(key, ...argv), flags);
+  }
+
+  /** Expires a member silent past `minAgeMs` (`EXPIRE_MEMBER`): whether it did, and the epoch now. */
+  async expireMember(key: string, id: string, minAgeMs: number, candidate: string, epoch: string): Promise<[boolean, string | undefined]> {
+    const [expired, current] = await this.guard.run('coordination', undefined, () => this.scripts.cacheExpireMember(key, id, Math.round(minAgeMs), candidate, epoch));
+    return [Number(expired) === 1, current ?? undefined];
+  }
+
+  /** Marks a member as gone and says goodbye on the bus (`LEAVE`). */
+  async leave(key: string, id: string, channel: string, payload: string, sharded: boolean): Promise<void> {
+    await this.guard.run('coordination', undefined, () => this.scripts.cacheLeave(key, id, channel, payload, sharded ? '1' : '0'));
+  }
+
+  /** `INFO server` of one node (a Cluster master), through the guard. */
+  async nodeInfo(node: Pick<RedisClient, 'info'>): Promise<string> {
+    return this.guard.run('info', undefined, () => node.info('server'), { bypassBreaker: true });
+  }
+
+  /** The connection that serves the coordination record (on a Cluster, the master owning its slot). */
+  private coordinationNode(): Pick<RedisClient, 'time'> {
+    if (!isCluster(this.client) || this.options.coordinationKey === undefined) return this.client;
+    const owner = this.client.slots[calculateSlot(this.options.coordinationKey)]?.[0];
+    const masters = this.client.nodes('master');
+    return masters.find((n) => `${n.options.host}:${n.options.port}` === owner) ?? masters[0] ?? this.client;
+  }
+
 }
+
+const isOne = (reply: number): boolean => reply === 1;
+const isOk = (reply: string): boolean => reply === 'OK';
 
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + Number(b), 0);

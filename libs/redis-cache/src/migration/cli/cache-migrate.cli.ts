@@ -62,13 +62,15 @@ export async function runCacheMigrateCli(argv: readonly string[], ctx: CliContex
     ctx.stderr.write(`cache:migrate: ${opened.message}\n`);
     return 1;
   }
+  const logger = { log: () => undefined, warn: (m: string) => ctx.stderr.write(`\n${m}\n`), error: (m: string) => ctx.stderr.write(`\n${m}\n`) };
   const engine = new CacheEngine({
     redisUrl: args.redisUrl, keyPrefix: args.keyPrefix, commandTimeoutMs: 2000, connectTimeoutMs: 5000,
-    // A one-shot writer: no in-process tier to fill, no bus to wait on.
-    l1: { enabled: false }, bus: { enabled: false },
-    logger: { log: () => undefined, warn: (m) => ctx.stderr.write(`\n${m}\n`), error: (m) => ctx.stderr.write(`\n${m}\n`) },
+    // A one-shot writer: no in-process tier to fill, no bus to wait on, no membership (its exit or a crash
+    // must cost the running instances nothing; a copy Redis did not take is counted as failed).
+    l1: { enabled: false }, bus: { enabled: false, observer: true }, logger,
   });
   const progress = new ProgressLine(ctx.stderr);
+  let peakExternal = externalMemory();
   try {
     await engine.connect();
     if (!engine.isRedisAvailable()) {
@@ -84,13 +86,17 @@ export async function runCacheMigrateCli(argv: readonly string[], ctx: CliContex
       checkpoint: new FileCheckpointStore(args.checkpoint ?? join(ctx.cwd, '.cache-migrate', `${namespace}.checkpoint.json`)),
       idOf: strip ? (key) => (key.startsWith(strip) ? key.slice(strip.length) : key) : undefined,
       version: field ? (value) => versionField(value, field) : undefined,
-      onProgress: (p) => progress.update(p),
+      onProgress: (p) => {
+        progress.update(p);
+        peakExternal = Math.max(peakExternal, externalMemory());
+      }, logger,
     });
     progress.end();
     const resumed = result.resumedFrom !== undefined ? ` (resumed after ${result.resumedFrom})` : '';
     ctx.stderr.write(`cache:migrate: ${result.status}${resumed}: copied ${result.copied}, skipped as expired ${result.skippedExpired}, `
       + `already present ${result.skippedPresent}, failed ${result.failed} of ${result.scanned} in ${(result.durationMs / 1000).toFixed(1)} s\n`);
-    ctx.stdout.write(`${JSON.stringify({ ...result, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+    peakExternal = Math.max(peakExternal, externalMemory());
+    ctx.stdout.write(`${JSON.stringify({ ...result, maxExternalBytes: peakExternal, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
     return result.status === 'completed' ? 0 : 2;
   } catch (error) {
     progress.end();
@@ -145,4 +151,13 @@ function parse(argv: readonly string[], env: CliContext['env']) {
 function versionField(value: unknown, field: string): number | undefined {
   const v = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * Memory the copy holds outside the JS heap now (buffers: values read from the source, commands waiting to go
+ * to Redis). The heap is bounded by Node's own flag; this part is not. Unlike RSS it leaves out what the
+ * allocator keeps after a collection, which grows with the machine's load rather than with what is held.
+ */
+function externalMemory(): number {
+  return process.memoryUsage().external;
 }

@@ -1,4 +1,6 @@
 import type { CacheEngine } from '../../engine/cache-engine.js';
+import type { CacheLogger } from '../../engine/cache.types.js';
+import { ignoreError } from '../../engine/ignored-error.js';
 import type { LegacyRecord, LegacySource } from '../legacy-source.interface.js';
 import { MigrationConfigError } from '../migration.errors.js';
 import type { CopyCheckpointStore } from './copy-checkpoint.js';
@@ -43,6 +45,8 @@ export interface CopyOptions {
   /** Stops after the chunk in flight; the checkpoint keeps the last finished batch. */
   signal?: AbortSignal;
   onProgress?: (progress: CopyProgress) => void;
+  /** Where a deliberately ignored failure (e.g. the source's optional count) is debug-logged. */
+  logger?: CacheLogger;
 }
 
 /**
@@ -75,7 +79,11 @@ export async function copyLegacyEntries(options: CopyOptions): Promise<CopyResul
   if (options.restart) await checkpoint?.clear();
   const counts: CopyCounts = saved ? { ...saved.counts } : emptyCounts();
   const walkedBefore = counts.scanned;
-  const total = await source.count?.().catch(() => undefined);
+  const total = await source.count?.().catch((error: unknown) => {
+    // Only the progress line's total: the copy itself does not need it.
+    ignoreError(error, `legacy count of ${source.description} failed (progress shows no total)`, { logger: options.logger });
+    return undefined;
+  });
   const progress = (): void => {
     const seconds = Math.max(0.001, (Date.now() - started) / 1000);
     options.onProgress?.({ ...counts, total, perSecond: Math.round((counts.scanned - walkedBefore) / seconds) });

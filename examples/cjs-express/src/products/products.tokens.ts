@@ -1,0 +1,2 @@
+/** Injection token of the products' CachedRepository. */
+export const PRODUCTS = Symbol('PRODUCTS');
