@@ -102,10 +102,10 @@ async function http() {
       const fast = res.fastify?.rps.median;
       const base = res[builds[0].name].rps.median;
       table(title, Object.entries(res).map(([variant, r]) => ({
-        variant, 'req/s': Math.round(r.rps.median), p99: r.p99.median, failed: r.failed,
+        variant, 'req/s': Math.round(r.rps.median), 'cpu µs/req': r.cpuUsPerReq.median.toFixed(1), p99: r.p99.median, failed: r.failed,
         '÷ceiling': ceil ? (r.rps.median / ceil).toFixed(2) : '', '÷fastify': fast ? (r.rps.median / fast).toFixed(2) : '', [`÷${builds[0].name}`]: (r.rps.median / base).toFixed(2),
         'runs': r.runs.map((x) => Math.round(x.rps / 100) / 10).join('/'),
-      })), ['variant', 'req/s', 'p99', 'failed', '÷ceiling', '÷fastify', `÷${builds[0].name}`, 'runs']);
+      })), ['variant', 'req/s', 'cpu µs/req', 'p99', 'failed', '÷ceiling', '÷fastify', `÷${builds[0].name}`, 'runs']);
     };
     report('warm poll of one job', await interleaved(ctx, 'warm', servers, warmPaths, opts));
     if (jobs > 1) {

@@ -43,7 +43,8 @@ function machineBusyTicks() {
   return fields.reduce((a, b) => a + b, 0) - idle;
 }
 
-function processTicks(pid) {
+/** CPU time (user + system) `pid` has used, in clock ticks (1/100 s); 0 once it has exited. */
+export function processTicks(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

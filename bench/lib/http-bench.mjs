@@ -1,5 +1,6 @@
 // Interleaved HTTP measurements: every round runs every variant once, in a rotated order, so a slow patch
 // of the machine (another engineer's test run) lands on all variants rather than on one.
+import { processTicks } from './busy-check.mjs';
 import { httpRequest } from './net.mjs';
 import { progress, fmt } from './log.mjs';
 import { summarize } from './stats.mjs';
@@ -39,16 +40,20 @@ export async function interleaved(ctx, title, servers, paths, { rounds, duration
       const url = servers[name].url;
       if (prepare) await prepare(name);
       if (warmup) await ctx.load.run('autocannon', { url, paths, connections, ...warmup });
+      const ticks0 = processTicks(servers[name].child.pid);
       const r = await ctx.load.run('autocannon', { url, paths, durationSec, connections });
+      // The server's own CPU per answered request: steadier than req/s on a machine others share.
+      r.cpuUsPerReq = r.requests > 0 ? ((processTicks(servers[name].child.pid) - ticks0) * 10_000) / r.requests : undefined;
       runs[name].push(r);
       const bad = r.failed;
-      progress(`  ${title} round ${round + 1}/${rounds} ${name.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms${bad ? `  (${bad} failed)` : ''}`);
+      progress(`  ${title} round ${round + 1}/${rounds} ${name.padEnd(9)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ${r.cpuUsPerReq?.toFixed(1)} µs cpu/req${bad ? `  (${bad} failed)` : ''}`);
     }
   }
   return Object.fromEntries(names.map((n) => [n, {
     rps: summarize(runs[n].map((r) => r.rps)),
     p50: summarize(runs[n].map((r) => r.latency.p50)),
     p99: summarize(runs[n].map((r) => r.latency.p99)),
+    cpuUsPerReq: summarize(runs[n].map((r) => r.cpuUsPerReq ?? Number.NaN)),
     failed: runs[n].reduce((s, r) => s + r.failed, 0),
     requests: runs[n].reduce((s, r) => s + r.requests, 0),
     runs: runs[n],
