@@ -84,6 +84,17 @@ describe.each([
     expect(first).toEqual({ a: 1, list: [1, 2] });
     first!.list.push(3);
     expect(await cache.get(key)).toEqual({ a: 1, list: [1, 2] });
+    (await cache.getEntry<{ list: number[] }>(key))!.value!.list.push(4);
+    (await cache.getOrLoad<{ list: number[] }>(key, () => Promise.reject(new Error('a hit loads nothing')))).value!.list.push(5);
+    expect(await cache.get(key)).toEqual({ a: 1, list: [1, 2] });
+    // The fast path's probe reads L1's own decoded entry: frozen, so no caller can change it.
+    const peeked = cache.peekEntryJson<{ a: number; list: number[] }>(key);
+    if (_name === 'redis (L2 only)') expect(peeked).toBeUndefined();
+    else {
+      expect(peeked).toMatchObject({ value: { a: 1, list: [1, 2] }, json: '{"a":1,"list":[1,2]}' });
+      expect(() => peeked!.value!.list.push(6)).toThrow(TypeError);
+      expect(await cache.get(key)).toEqual({ a: 1, list: [1, 2] });
+    }
     expect(await cache.exists(key)).toBe(true);
     await cache.delete(key);
     expect(await cache.exists(key)).toBe(false);

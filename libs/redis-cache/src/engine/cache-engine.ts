@@ -170,11 +170,12 @@ export class CacheEngine {
 
   /**
    * For a caller that may hand the request on (an HTTP fast path): the fresh value under `key` with the JSON
-   * text it is stored as, from L1 synchronously, else `undefined`. Counts nothing: the caller calls
+   * text it is stored as, from L1 synchronously, else `undefined`. The value is L1's own, deep-frozen: read it,
+   * never hand it out (send `json`). Counts nothing: the caller calls
    * {@link recordHit} when it serves the entry, and a request it hands on is counted once, by whoever answers it.
    */
   peekEntryJson<T>(key: string): CacheJsonResult<T> | undefined {
-    return jsonResult<T>(this.reader.readL1(this.pk(key), false, false, true));
+    return jsonResult<T>(this.reader.peekL1(this.pk(key)));
   }
 
   /** Counts a hit served from a {@link peekEntryJson} result. */

@@ -68,31 +68,45 @@ export class EntryReader {
   }
 
   /**
-   * L1 only, synchronous. Counts an L1 hit for a fresh entry, an L1 miss only if `countMiss`; `quiet`
-   * counts no hit, miss or bypass (a probe whose caller may hand the request on, see `CacheEngine.recordHit`).
+   * L1 only, synchronous. Counts an L1 hit for a fresh entry, an L1 miss only if `countMiss`. The entry's value
+   * is the caller's own copy (parsed from its JSON).
    */
-  readL1(pk: string, allowStale: boolean, countMiss = false, quiet = false): FoundEntry | undefined {
-    const mem = this.o.mem;
-    if (!mem) return undefined;
-    const raw = mem.getSync(pk);
-    let found: FoundEntry | undefined;
-    if (raw !== undefined) {
-      const env = this.decode(raw);
-      if (!env) {
-        this.o.stats.increment('errors');
-        mem.clearKey(pk);
-      } else if (env.tags.length > 0 && !sameGenerations(env, mem.tagGenerationsSync(env.tags.map(([t]) => t)))) {
-        mem.clearKey(pk);
-      } else {
-        // An entry the coherence lease does not cover may be outdated: usable only as a fail-safe fallback.
-        const stale = env.expiresAt <= Date.now() || (env.kind !== 'T' && !this.o.trusted(pk, quiet));
-        if (!stale || allowStale) found = { env, source: 'l1', stale };
-      }
-    }
-    if (quiet) return found;
+  readL1(pk: string, allowStale: boolean, countMiss = false): FoundEntry | undefined {
+    const found = this.lookupL1(pk, allowStale, false);
     if (found && !found.stale && found.env.kind !== 'T') this.o.stats.increment('l1Hits', 1, pk);
     else if (countMiss) this.o.stats.increment('l1Misses', 1, pk);
-    return found;
+    return found && found.env.kind === 'V' ? { ...found, env: { ...found.env, value: JSON.parse(found.env.json!) } } : found;
+  }
+
+  /**
+   * A fresh L1 entry as L1 holds it, for a caller that may hand the request on (see `CacheEngine.recordHit`):
+   * counts no hit, miss or bypass, and its envelope is shared with every other reader — its value deep-frozen,
+   * never to be handed out — so nothing is parsed.
+   */
+  peekL1(pk: string): FoundEntry | undefined {
+    return this.lookupL1(pk, false, true);
+  }
+
+  private lookupL1(pk: string, allowStale: boolean, quiet: boolean): FoundEntry | undefined {
+    const mem = this.o.mem;
+    if (!mem) return undefined;
+    let env: Envelope | undefined;
+    try {
+      env = mem.getEnvelopeSync(pk);
+    } catch (error) {
+      // Corrupt: counted as an error and deleted; the content is never logged.
+      ignoreError(error, 'L1 entry does not decode (deleted)', this.o);
+      mem.clearKey(pk);
+      return undefined;
+    }
+    if (env === undefined) return undefined;
+    if (env.tags.length > 0 && !sameGenerations(env, mem.tagGenerationsSync(env.tags.map(([t]) => t)))) {
+      mem.clearKey(pk);
+      return undefined;
+    }
+    // An entry the coherence lease does not cover may be outdated: usable only as a fail-safe fallback.
+    const stale = env.expiresAt <= Date.now() || (env.kind !== 'T' && !this.o.trusted(pk, quiet));
+    return !stale || allowStale ? { env, source: 'l1', stale } : undefined;
   }
 
   /** L1, then L2 (back-filling L1 with the remaining TTL). Never throws for Redis reasons. */

@@ -1,9 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import { mayReplace } from '../envelope.js';
+import { decodeEnvelope, mayReplace, type Envelope } from '../envelope.js';
 import type { CacheStore, StoreInspection, StoreWrite } from './cache-store.js';
 
 type Slot =
-  | { type: 'string'; raw: string }
+  /** `decoded`: the entry decoded at its first read, kept until the slot is replaced (see `getEnvelopeSync`). */
+  | { type: 'string'; raw: string; decoded?: Envelope }
   | { type: 'hash'; fields: Map<string, string> };
 
 /** Options of {@link MemoryStore}. */
@@ -16,15 +17,19 @@ export interface MemoryStoreOptions {
 
 const slotBytes = (key: string, slot: Slot): number => {
   let chars = key.length + 16;
-  if (slot.type === 'string') chars += slot.raw.length;
-  else for (const [f, v] of slot.fields) chars += f.length + v.length + 8;
+  if (slot.type === 'string') {
+    chars += slot.raw.length;
+    // The parsed object graph of a decoded entry: about as many bytes as its JSON text takes as a string.
+    if (slot.decoded) chars += slot.decoded.json?.length ?? 0;
+  } else for (const [f, v] of slot.fields) chars += f.length + v.length + 8;
   // JS strings are UTF-16: two bytes per code unit is the honest estimate of what the heap holds.
   return chars * 2;
 };
 
 /**
- * The in-process tier: an LRU bounded by entry count and by bytes. It stores encoded strings, so every read
- * decodes a fresh object and a caller mutating a returned value never changes the cache. Without Redis it
+ * The in-process tier: an LRU bounded by entry count and by bytes. It stores encoded strings (and, once read,
+ * the decoded entry beside them, frozen); readers hand out fresh copies, so a caller mutating a returned value
+ * never changes the cache. Without Redis it
  * is the only tier and implements the same semantics (set-if-newer, tombstones, tags, TTL) as `RedisStore`.
  *
  * Tag generations live in a plain map outside the LRU: evicting one would reset it to 0 and could
@@ -69,6 +74,25 @@ export class MemoryStore implements CacheStore {
   getSync(key: string): string | undefined {
     const slot = this.lru.get(key);
     return slot?.type === 'string' ? slot.raw : undefined;
+  }
+
+  /**
+   * The entry under `key` decoded, from its first read on without decoding again: the envelope is kept beside
+   * its text until the key is written or dropped, and shared by every caller — its `value` is deep-frozen, so
+   * a caller that hands a value out must hand out a copy (see `EntryReader.readL1`). `undefined` when absent
+   * or not an entry's text (a counter, a hash); throws `EnvelopeFormatError` when the text is malformed.
+   */
+  getEnvelopeSync(key: string): Envelope | undefined {
+    const slot = this.lru.get(key);
+    if (slot?.type !== 'string') return undefined;
+    if (slot.decoded !== undefined) return slot.decoded;
+    const decoded = decodeEnvelope(slot.raw);
+    deepFreeze(decoded);
+    const kept: Slot = { type: 'string', raw: slot.raw, decoded };
+    // Set again so that the byte bound counts the decoded copy (the TTL stays); an entry too big to keep both
+    // stays undecoded.
+    if (slotBytes(key, kept) <= this.maxBytes) this.lru.set(key, kept, { noUpdateTTL: true });
+    return decoded;
   }
 
   /** Synchronous set-if-newer. */
@@ -208,4 +232,11 @@ export class MemoryStore implements CacheStore {
     this.epoch += 1;
     for (const tag of tags) this.tags.set(tag, (this.tags.get(tag) ?? 0) + 1);
   }
+}
+
+/** Freezes a decoded entry and everything in it (a tree: JSON has no cycles). */
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
 }
