@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.types.js';
+import { requestChildLogger } from '../logging/lazy-request-logger.js';
 import { requestIdFor } from '../logging/request-id.js';
 import { observeRequests } from '../observe-requests.js';
 import { setupOpenApi } from '../openapi/setup-openapi.js';
@@ -19,6 +20,8 @@ export function createFastifyAdapter(logger: Logger): FastifyAdapter {
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: false,
     loggerInstance: logger,
+    // Each request's logger binds its id, and is built only when the request writes a line.
+    childLoggerFactory: requestChildLogger,
     // One access line per request, written by our own hook (logging/access-log.ts), instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
