@@ -2,6 +2,12 @@ import { createHash } from 'node:crypto';
 
 /** Characters kept verbatim in a key part; everything else is percent-encoded (UTF-8). */
 const SAFE = /^[A-Za-z0-9_.-]$/;
+/** A part made of safe characters only (an id, usually) is its own encoding. */
+const ALL_SAFE = /^[A-Za-z0-9_.-]+$/;
+const NAMESPACE = /^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*$/;
+/** Namespaces already checked: code supplies a handful, and a key is built on every read. */
+const checkedNamespaces = new Set<string>();
+const MAX_CHECKED_NAMESPACES = 1000;
 
 /**
  * Physical keys longer than this are replaced by `<prefix><namespace>:#<sha256>`. The namespace survives
@@ -20,6 +26,7 @@ export const MAX_KEY_LENGTH = 512;
 export function encodeKeyPart(part: string | number): string {
   const text = String(part);
   if (text === '') return '%';
+  if (ALL_SAFE.test(text)) return text;
   let out = '';
   for (const ch of text) {
     if (SAFE.test(ch)) {
@@ -38,9 +45,13 @@ export function encodeKeyPart(part: string | number): string {
  * @example buildKey('job', 42) === 'job:42'; buildKey('list', 'a*b') === 'list:a%2Ab'
  */
 export function buildKey(namespace: string, ...parts: Array<string | number>): string {
-  if (!/^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*$/.test(namespace)) {
-    throw new TypeError(`invalid cache namespace "${namespace}": use [A-Za-z0-9_.-] segments joined by ':'`);
+  if (!checkedNamespaces.has(namespace)) {
+    if (!NAMESPACE.test(namespace)) {
+      throw new TypeError(`invalid cache namespace "${namespace}": use [A-Za-z0-9_.-] segments joined by ':'`);
+    }
+    if (checkedNamespaces.size < MAX_CHECKED_NAMESPACES) checkedNamespaces.add(namespace);
   }
+  if (parts.length === 1) return `${namespace}:${encodeKeyPart(parts[0])}`;
   return parts.length === 0 ? namespace : `${namespace}:${parts.map(encodeKeyPart).join(':')}`;
 }
 
