@@ -111,6 +111,148 @@ describe('strict coherence through Redis faults (engine level)', () => {
     for (const cache of [reader, writer]) expect((await cache.getOrLoad(key, row.load, versioned)).value).toEqual({ v: 3 });
   });
 
+  it('while the cache is not trusted, an L1 copy is never served as stale, even when the load is slow and grace allows stale', async () => {
+    const server = await ownRedis();
+    const proxy = await TcpProxy.start(server.port);
+    cleanups.push(() => proxy.stop());
+    const writer = engine(proxy.url, 'coh-nostale:');
+    // Grace and a soft load timeout: past TTL a stale value may stand in for a slow load. An untrusted one may not.
+    const reader = engine(server.url, 'coh-nostale:', { graceSeconds: 60, loadTimeoutMs: 30 });
+    await Promise.all([writer.connect(), reader.connect()]);
+    expect(await settled(writer, reader)).toBe(true);
+    const row = new Row();
+    const slowLoad = async () => { await sleep(150); return row.load(); };
+    const key = reader.key('job', 1);
+    expect((await reader.getOrLoad(key, row.load, versioned)).value).toEqual({ v: 1 });
+
+    proxy.setMode('blackhole');
+    writer.admitWrite(key);
+    row.version = 2;
+    await writer.set(key, { v: 2 }, { version: 2 });
+    // Acknowledged: the reader distrusts its cache now; its L1 still holds v1, and its load is slow.
+    const first = await reader.getOrLoad(key, slowLoad, versioned);
+    expect(first).toMatchObject({ value: { v: 2 }, source: 'loader' });
+    const concurrent = await Promise.all([1, 2, 3].map(() => reader.getOrLoad(key, slowLoad, versioned)));
+    for (const result of concurrent) expect(result.value).toEqual({ v: 2 });
+    expect(reader.getStats().staleServed).toBe(0);
+  });
+
+  it('an epoch a peer started (its coordination record evicted): no older version lands over a newer one, and L1 is dropped', async () => {
+    const server = await ownRedis();
+    const [a, b] = [engine(server.url, 'coh-epoch:'), engine(server.url, 'coh-epoch:')];
+    await Promise.all([a.connect(), b.connect()]);
+    expect(await settled(a, b)).toBe(true);
+    const raw = await rawClient(server.url);
+    const key = a.key('job', 1);
+    await a.set(key, { v: 1 }, { version: 1 });
+    expect(a.getStats().l1.entries).toBe(1);
+
+    // The record is evicted; the next heartbeat starts a new epoch, and each instance drops its L1 on learning it.
+    const before = await raw.hget('coh-epoch:!coord', 'epoch');
+    await raw.del('coh-epoch:!coord');
+    expect(await until(async () => {
+      const now = await raw.hget('coh-epoch:!coord', 'epoch');
+      return now !== null && now !== before && a.getStats().l1.entries === 0 && b.getStats().l1.entries === 0;
+    }, 3_000)).toBe(true);
+
+    // A peer wrote v7 in some other epoch; this instance, in its own, comes late with v6: refused, not cached.
+    await raw.set('coh-epoch:job:2', `c2|V|7|${Date.now()}|${Date.now() + 60_000}|Eother||{"v":7}`, 'PX', 60_000);
+    const late = a.key('job', 2);
+    expect(await a.set(late, { v: 6 }, { version: 6 })).toBe(false);
+    expect(await raw.get('coh-epoch:job:2')).toMatch(/^c2\|V\|7\|/);
+    expect(await a.get(late)).toBeUndefined();
+    expect(await a.set(late, { v: 8 }, { version: 8 })).toBe(true);
+    expect(await b.get(late)).toEqual({ v: 8 });
+  });
+
+  it('an instance whose heartbeat never landed refuses strict writes, though Redis answers its clock (TIME)', async () => {
+    const server = await ownRedis();
+    const admin = await rawClient(server.url);
+    // Scripts denied: every heartbeat (a script) fails, while TIME and plain commands work.
+    await admin.call('ACL', 'SETUSER', 'noscripts', 'on', '>no-scripts-123', '~*', '&*', '+@all', '-@scripting');
+    const unheard = engine(`redis://noscripts:no-scripts-123@127.0.0.1:${server.port}`, 'coh-unheard:');
+    await unheard.connect();
+    await sleep(3 * LEASE_MS);
+    // It did get Redis' clock; what it never got is a heartbeat into the record its peers read.
+    const stats = await admin.info('commandstats');
+    expect(Number(/cmdstat_time:calls=(\d+)/.exec(stats)?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(await admin.hexists('coh-unheard:!coord', 'epoch')).toBe(0);
+    expect(() => unheard.admitWrite(unheard.key('job', 1))).toThrow(CacheWriteRefusedError);
+  });
+
+  it('a writer that has not heard a peer yet waits for it when the record lists it: the peer whose bus just dropped keeps its lease', async () => {
+    const lease = { leaseMs: 2_000, heartbeatMs: 1_500, writeWindowMs: 20_000 };
+    const server = await ownRedis();
+    const busProxy = await TcpProxy.start(server.port);
+    cleanups.push(() => busProxy.stop());
+    const raw = await rawClient(server.url);
+    // The peer: data straight to Redis, its bus through a proxy (to drop its subscription alone).
+    const peer = engine(server.url, 'coh-unheard-peer:', { bus: { ...lease, redisUrl: busProxy.url } });
+    await peer.connect();
+    const row = new Row();
+    const key = peer.key('job', 1);
+    expect((await peer.getOrLoad(key, row.load, versioned)).source).toBe('loader');
+    expect((await peer.getOrLoad(key, row.load, versioned)).source).toBe('l1');
+    // Right after one of its heartbeats landed (and renewed its lease), its subscription is reset: Redis no
+    // longer counts it, its heartbeats (on the data connection) go on, and its lease runs about 2 s more.
+    const field = (await raw.hkeys('coh-unheard-peer:!coord')).find((f) => f.startsWith('m:'))!;
+    const seen = await raw.hget('coh-unheard-peer:!coord', field);
+    expect(await until(async () => (await raw.hget('coh-unheard-peer:!coord', field)) !== seen, 3_000)).toBe(true);
+    busProxy.cut(true);
+
+    // A writer starts now: its subscription is young, the peer's next heartbeat is over a second away.
+    const writer = engine(server.url, 'coh-unheard-peer:', { bus: lease });
+    await writer.connect();
+    writer.admitWrite(key);
+    row.version = 2;
+    await writer.set(key, { v: 2 }, { version: 2 });
+    expect((await peer.getOrLoad(key, row.load, versioned)).value).toEqual({ v: 2 });
+  }, 20_000);
+
+  it('a writer that went dark is heard again only after its peers noticed its silence, however soon Redis is back', async () => {
+    // A lease long enough that Redis is back (reconnected, repaired) well before the writer may acknowledge.
+    const leaseMs = 2_000;
+    const server = await ownRedis();
+    const proxy = await TcpProxy.start(server.port);
+    cleanups.push(() => proxy.stop());
+    const bus = { leaseMs, writeWindowMs: 20_000 };
+    const writer = engine(proxy.url, 'coh-rejoin:', { bus });
+    const reader = engine(server.url, 'coh-rejoin:', { bus });
+    await Promise.all([writer.connect(), reader.connect()]);
+    expect(await settled(writer, reader)).toBe(true);
+    const raw = await rawClient(server.url);
+    const key = reader.key('job', 1);
+    const row = new Row();
+    await reader.getOrLoad(key, row.load, versioned);
+    const record = 'coh-rejoin:!coord';
+    const fields = (await raw.hkeys(record)).filter((f) => f.startsWith('m:'));
+    proxy.setMode('blackhole');
+    // The field of the instance that stops heartbeating is the writer's.
+    const before = new Map(await Promise.all(fields.map(async (f) => [f, await raw.hget(record, f)] as const)));
+    await sleep(leaseMs / 2);
+    const after = new Map(await Promise.all(fields.map(async (f) => [f, await raw.hget(record, f)] as const)));
+    const writerField = fields.find((f) => before.get(f) === after.get(f))!;
+    const lastHeard = Number(after.get(writerField));
+
+    writer.admitWrite(key);
+    row.version = 2;
+    const acknowledged = writer.set(key, { v: 2 }, { version: 2 });
+    await sleep(20);
+    proxy.cut();
+    proxy.heal(); // Redis is back long before the writer's acknowledgement time
+    // The writer's first heartbeat since it went dark, as the record shows it.
+    let firstHeardAgain: number | undefined;
+    expect(await until(async () => {
+      const seen = Number(await raw.hget(record, writerField));
+      if (seen !== lastHeard) firstHeardAgain = seen;
+      return firstHeardAgain !== undefined;
+    }, 6_000)).toBe(true);
+    await acknowledged;
+    // It landed no earlier than a lease after the last one its peers had heard.
+    expect(firstHeardAgain! - lastHeard).toBeGreaterThanOrEqual(leaseMs);
+    expect((await reader.getOrLoad(key, row.load, versioned)).value).toEqual({ v: 2 });
+  }, 20_000);
+
   it('past its write window a cut-off writer refuses strict writes, and its peers expire it and trust a new epoch', async () => {
     const { proxy, writer, reader } = await writerBehindProxy('coh-window:');
     const row = new Row();

@@ -226,10 +226,24 @@ describe('cache under Redis faults', () => {
     expect(results.every((r) => r.value === 'v')).toBe(true);
   });
 
-  it('fail-safe: with Redis gone and the loader failing, a value within grace is served as stale', async () => {
+  it('fail-safe under strict coherence: with Redis gone the L1 copy is not trusted, so a failing loader fails, never served stale', async () => {
     const server = await TestRedisServer.start();
     cleanups.push(() => server.stop());
     const cache = engineFor(server.url, { graceSeconds: 10 });
+    await cache.connect();
+    const key = cache.key('grace', 1);
+    await cache.getOrLoad(key, async () => 'v1', { ttl: 1 });
+    await server.kill();
+    await sleep(1100);
+    // Another instance may have acknowledged a newer version meanwhile (its writes wait out this one's lease).
+    await expect(cache.getOrLoad(key, async (): Promise<string> => { throw new Error('db down'); }, { ttl: 1 })).rejects.toThrow('db down');
+    expect(cache.getStats().staleServed).toBe(0);
+  });
+
+  it('fail-safe under eventual coherence: with Redis gone and the loader failing, a value within grace is served as stale', async () => {
+    const server = await TestRedisServer.start();
+    cleanups.push(() => server.stop());
+    const cache = engineFor(server.url, { graceSeconds: 10, coherence: 'eventual' });
     await cache.connect();
     const key = cache.key('grace', 1);
     await cache.getOrLoad(key, async () => 'v1', { ttl: 1 });

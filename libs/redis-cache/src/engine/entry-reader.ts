@@ -104,8 +104,11 @@ export class EntryReader {
       mem.clearKey(pk);
       return undefined;
     }
-    // An entry the coherence lease does not cover may be outdated: usable only as a fail-safe fallback.
-    const stale = env.expiresAt <= Date.now() || (env.kind !== 'T' && !this.o.trusted(pk, quiet));
+    // An entry the coherence policy does not cover now (strict, and a member silent or the bus lease lapsed)
+    // may be older than a write acknowledged elsewhere: it is served never, not even as a fail-safe fallback.
+    // Only an entry past its TTL that is still covered may stand in for a failed load (`allowStale`).
+    if (env.kind !== 'T' && !this.o.trusted(pk, quiet)) return undefined;
+    const stale = env.expiresAt <= Date.now();
     return !stale || allowStale ? { env, source: 'l1', stale } : undefined;
   }
 
@@ -222,7 +225,7 @@ export class EntryReader {
     const l1Raw = env.tags.length === 0
       ? raw
       : encodeEnvelope({ ...env, tags: env.tags.map(([t]) => [t, mem.tagGenerationsSync([t])[0]]) });
-    mem.writeSync({ key: pk, raw: l1Raw, kind: env.kind, version: env.version, ttlMs, epoch: env.epoch });
+    mem.writeSync({ key: pk, raw: l1Raw, kind: env.kind, version: env.version, ttlMs });
   }
 
   /** Seconds to live of what `pk` holds (`-1` = no expiry), or `undefined` if absent or not a live entry. */

@@ -106,7 +106,7 @@ export class EntryWriter {
         const epoch = link.epoch ?? '';
         return l2.write({
           key: pk, raw: envelope(epoch, gens), kind: spec.kind, version: spec.version, ttlMs: physicalTtl,
-          fill: spec.fill !== undefined, lease: spec.fill?.lease, epoch,
+          fill: spec.fill !== undefined, lease: spec.fill?.lease,
           tagCheck: spec.captured?.l2 ? { tags: spec.tags, generations: spec.captured.l2 } : undefined,
         });
       };
@@ -133,7 +133,7 @@ export class EntryWriter {
     const l1Ttl = typeof spec.l1 === 'object' ? Math.min(spec.l1.ttlSeconds * 1000, physicalTtl) : physicalTtl;
     const epoch = link?.epoch ?? '';
     const l1Accepted = mem.writeSync({
-      key: pk, raw: envelope(epoch, l1Gens), kind: spec.kind, version: spec.version, ttlMs: l1Ttl, fill: spec.fill !== undefined, epoch,
+      key: pk, raw: envelope(epoch, l1Gens), kind: spec.kind, version: spec.version, ttlMs: l1Ttl, fill: spec.fill !== undefined,
       tagCheck: spec.captured ? { tags: spec.tags, generations: spec.captured.l1 } : undefined,
     });
     return { stored: l2Answer ?? l1Accepted, l2: l2Answer, json };

@@ -239,17 +239,17 @@ export function peekVersion(raw: string): { kind: EntryKind; version?: number; e
 }
 
 /**
- * Whether a write of (`kind`, `version`) in `epoch` may replace an entry currently holding `current`.
- * Unversioned writes always land — but an unversioned fill never replaces a tombstone — and so does any write
- * over an entry of another epoch (it is absent). A versioned value lands only over an older (or unversioned) entry; a
+ * Whether a write of (`kind`, `version`) may replace an entry currently holding `current`, whatever epoch
+ * either was written in (see `lua-scripts.ts#WRITE_IF_NEWER` for why the epoch does not matter here).
+ * Unversioned writes always land — but an unversioned fill never replaces a tombstone. A versioned value lands only over an older (or unversioned) entry; a
  * versioned tombstone also lands over the *same* version, so `delete(key, { version: v })` removes `v`; a
  * `fill` (a load) also lands over a value of the same version, never over a tombstone of it. The Lua script in `lua-scripts.ts` implements exactly this
  * rule for Redis.
  */
-export function mayReplace(current: string | undefined, kind: EntryKind, version: number | undefined, fill = false, epoch = ''): boolean {
+export function mayReplace(current: string | undefined, kind: EntryKind, version: number | undefined, fill = false): boolean {
   if (current === undefined) return true;
   const held = peekVersion(current);
-  if (!held || held.epoch !== epoch) return true;
+  if (!held) return true;
   // An unversioned fill ("not found") never replaces a tombstone: an older versioned write could land again.
   if (fill && version === undefined && held.kind === 'T') return false;
   if (version === undefined || held.version === undefined) return true;

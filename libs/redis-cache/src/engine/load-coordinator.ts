@@ -96,7 +96,8 @@ export class LoadCoordinator {
       return fromEnvelope<T>(found.env, found.source);
     }
     this.d.stats.increment('misses', 1, pk);
-    // Only a value within the grace period may stand in for a failed load (an untrusted L1 copy, too).
+    // Only a value within the grace period may stand in for a failed load (never an L1 copy the coherence
+    // policy does not cover: the reader does not return those).
     const stale = found?.stale && found.env.kind === 'V' && found.env.expiresAt + this.d.graceMs > Date.now() ? found : undefined;
     if (stale && (this.background.has(pk) || (this.retryAfter.get(pk) ?? 0) > Date.now())) return this.serveStale<T>(stale);
     const lock = options.lock && this.d.link ? (options.lock === true ? {} : options.lock) : undefined;

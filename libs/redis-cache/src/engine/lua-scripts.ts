@@ -11,33 +11,36 @@
  * KEYS[1] = entry key, KEYS[2..n] = tag generation keys.
  * ARGV[1] = envelope, ARGV[2] = version ('' = unversioned), ARGV[3] = PX ttl ms, ARGV[4] = '1' if tombstone,
  * '2' for a fill (may also replace a value of the *same* version, e.g. to renew it past its TTL), '0'
- * otherwise, ARGV[5] = the writer's keyspace epoch, ARGV[6] = a fill's lease: the header of what the key held
- * when the fill's miss began (a stale value, a tombstone, or the lease placeholder the miss put there),
- * ARGV[7] = '1' to check tag generations, ARGV[8..] = expected generations (one per tag key).
+ * otherwise, ARGV[5] = a fill's lease: the header of what the key held when the fill's miss began (a stale
+ * value, a tombstone, or the lease placeholder the miss put there), ARGV[6] = '1' to check tag generations,
+ * ARGV[7..] = expected generations (one per tag key).
  *
  * - A fill lands only while the key still holds what it held when the load began: any write, delete,
  *   repair or eviction since (or a new Redis, which holds nothing) refuses it — Meta's memcache leases,
  *   without a second key. That is what makes an evicted tombstone harmless. An unversioned fill (a "not
  *   found") never replaces a tombstone: that would let an older versioned write land again.
  * - A tag generation that moved or is missing refuses the write (absence never reads as a match).
- * - An entry of another epoch counts as absent.
+ * - Versions are compared whatever epoch the held entry was written in: an entry of another epoch is absent
+ *   to readers, but its version was committed once, so it is never newer than the truth — and an instance
+ *   that has not yet heard of a new epoch (its coordination record was evicted and re-created by a peer)
+ *   must not put an older version over a newer one its peers wrote and acknowledged in the new epoch. The
+ *   same holds for a tombstone against an unversioned fill.
  * Returns 1 if written, 0 if refused.
  */
 export const WRITE_IF_NEWER = `
 local cur = redis.call('GET', KEYS[1])
 if ARGV[4] == '2' then
-  if not cur or string.sub(cur, 1, #ARGV[6]) ~= ARGV[6] then return 0 end
-  local tk, tep = string.match(cur, '^c2|(T)|%d*|%d+|%d+|(%w*)|')
-  if tk and tep == ARGV[5] and ARGV[2] == '' then return 0 end
+  if not cur or string.sub(cur, 1, #ARGV[5]) ~= ARGV[5] then return 0 end
+  if ARGV[2] == '' and string.sub(cur, 1, 5) == 'c2|T|' then return 0 end
 end
-if ARGV[7] == '1' then
+if ARGV[6] == '1' then
   for i = 2, #KEYS do
-    if redis.call('GET', KEYS[i]) ~= ARGV[6 + i] then return 0 end
+    if redis.call('GET', KEYS[i]) ~= ARGV[5 + i] then return 0 end
   end
 end
 if ARGV[2] ~= '' and cur then
-  local hk, held, ep = string.match(cur, '^c2|([VNT])|(%d+)|%d+|%d+|(%w*)|')
-  if held and ep == ARGV[5] then
+  local hk, held = string.match(cur, '^c2|([VNT])|(%d+)|')
+  if held then
     local new, old = tonumber(ARGV[2]), tonumber(held)
     if ARGV[4] == '1' then
       if new < old then return 0 end

@@ -15,6 +15,8 @@ export interface AckWaitContext {
   windowMs: number;
   /** Give up waiting after this long: by then every instance that did not ack has lost its lease. */
   maxWaitMs: number;
+  /** Before this (sender clock) acks alone do not confirm (see `InvalidationBus#countedFrom`). */
+  countedFrom: number;
   now: () => number;
 }
 
@@ -24,7 +26,8 @@ export interface AckWaitContext {
  *
  * 1. **Counted.** As many acks as Redis reported receivers, *and* an ack from every peer heard within the
  *    window when PUBLISH was answered (a peer whose subscription just dropped is not counted by Redis but
- *    keeps its lease until it runs out).
+ *    keeps its lease until it runs out) — from `countedFrom` on, when the sender's young subscription may not
+ *    have heard every such peer yet.
  * 2. **Heard.** The sender received `M` back on a subscription that has been up for at least the window,
  *    and every peer heard within the window *as of that receipt* has acked or has since gone silent for the
  *    window. Why silence is proof: a peer's lease comes only from its own heartbeat `h`, sent at `s`, and
@@ -110,23 +113,30 @@ export class AckWaiter {
   private check(byTimer: boolean): void {
     const context = this.context;
     if (!this.finish || !context) return;
-    if (this.acks.size >= context.receivers && [...this.countedRequired].every((id) => this.acks.has(id))) {
-      this.done(byTimer ? 'lease-expired' : 'confirmed');
-      return;
-    }
-    if (this.heardRequired === undefined || this.selfSubscribedAt === undefined) return;
-    // The heard rule: wake up again when the subscription is old enough or the next silent peer lapses.
     const now = context.now();
-    let wakeAt = this.selfSubscribedAt + context.windowMs;
-    for (const [id, seen] of this.heardRequired) {
-      if (!this.acks.has(id)) wakeAt = Math.max(wakeAt, seen + context.windowMs);
+    // Woken by the timer = a peer stayed silent until its lease was over (or the subscription was young).
+    const outcome = byTimer ? 'lease-expired' : 'confirmed';
+    let wakeAt = Number.POSITIVE_INFINITY;
+    if (this.acks.size >= context.receivers && [...this.countedRequired].every((id) => this.acks.has(id))) {
+      if (now >= context.countedFrom) {
+        this.done(outcome);
+        return;
+      }
+      wakeAt = context.countedFrom;
+    }
+    if (this.heardRequired !== undefined && this.selfSubscribedAt !== undefined) {
+      // The heard rule: wake up again when the subscription is old enough or the next silent peer lapses.
+      let heardAt = this.selfSubscribedAt + context.windowMs;
+      for (const [id, seen] of this.heardRequired) {
+        if (!this.acks.has(id)) heardAt = Math.max(heardAt, seen + context.windowMs);
+      }
+      if (heardAt <= now) {
+        this.done(outcome);
+        return;
+      }
+      wakeAt = Math.min(wakeAt, heardAt);
     }
     clearTimeout(this.recheck);
-    if (wakeAt <= now) {
-      // Woken by the timer = a peer stayed silent until its lease was over (or the subscription was young).
-      this.done(byTimer ? 'lease-expired' : 'confirmed');
-      return;
-    }
-    this.recheck = setTimeout(() => this.check(true), Math.ceil(wakeAt - now));
+    if (Number.isFinite(wakeAt)) this.recheck = setTimeout(() => this.check(true), Math.ceil(wakeAt - now));
   }
 }

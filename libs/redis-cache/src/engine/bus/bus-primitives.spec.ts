@@ -47,7 +47,7 @@ describe('invalidation fence', () => {
 
 describe('ack waiter', () => {
   const context = (receivers: number, members: Map<string, number>, clock: { t: number }, maxWaitMs = 1000) => ({
-    receivers, members, windowMs: 100, maxWaitMs, now: () => clock.t,
+    receivers, members, windowMs: 100, maxWaitMs, now: () => clock.t, countedFrom: Number.NEGATIVE_INFINITY,
   });
 
   it('confirms once the receiver count and every known member acked', async () => {
@@ -66,6 +66,18 @@ describe('ack waiter', () => {
     const started = Date.now();
     await expect(waiter.settle(context(1, new Map([['gone-quiet', 1000]]), { t: 1000 }, 60))).resolves.toBe('lease-expired');
     expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+  });
+
+  it('counted rule: acks alone do not confirm before countedFrom (a young subscription has not heard every peer)', async () => {
+    const waiter = new AckWaiter();
+    waiter.ack('self');
+    const now = () => performance.now();
+    const started = now();
+    const settled = waiter.settle({ receivers: 1, members: new Map(), windowMs: 100, maxWaitMs: 1000, now, countedFrom: started + 60 });
+    await expect(settled).resolves.toBe('lease-expired');
+    const waited = now() - started;
+    expect(waited).toBeGreaterThanOrEqual(55);
+    expect(waited).toBeLessThan(500);
   });
 
   it('stops waiting for a member that said goodbye', async () => {
@@ -92,7 +104,7 @@ describe('ack waiter', () => {
     const now = () => performance.now();
     const started = now();
     const members = new Map([['just-went-silent', started - 40]]);
-    const settled = waiter.settle({ receivers: 2, members, windowMs: 100, maxWaitMs: 1000, now });
+    const settled = waiter.settle({ receivers: 2, members, windowMs: 100, maxWaitMs: 1000, now, countedFrom: Number.NEGATIVE_INFINITY });
     waiter.selfReceived('self', started - 5_000, members);
     await expect(settled).resolves.toBe('lease-expired');
     const waited = performance.now() - started;
@@ -105,7 +117,7 @@ describe('ack waiter', () => {
     const members = new Map<string, number>();
     const now = () => performance.now();
     const started = now();
-    const settled = waiter.settle({ receivers: 2, members, windowMs: 80, maxWaitMs: 1000, now });
+    const settled = waiter.settle({ receivers: 2, members, windowMs: 80, maxWaitMs: 1000, now, countedFrom: Number.NEGATIVE_INFINITY });
     waiter.selfReceived('self', started - 20, members);
     await expect(settled).resolves.toBe('lease-expired');
     expect(now() - started).toBeGreaterThanOrEqual(55);

@@ -89,6 +89,7 @@ export class Coherence {
         },
         onMissedMessages: () => this.dropAll(),
         onSubscribed: () => this.coordinator?.heartbeatSoon(),
+        recordMembers: () => this.coordinator?.liveMembers() ?? [],
       });
       const bus = this.bus;
       this.batcher = new AnnouncementBatcher((message, waitForAcks) => bus.broadcast(message, waitForAcks));
@@ -109,9 +110,13 @@ export class Coherence {
       serving: () => bus?.serving() ?? false,
       onHeartbeatSent: (id, sentAt, serving) => bus?.noteHeartbeatSent(id, sentAt, serving),
       onHeartbeatLanded: (id, sentAt) => bus?.noteHeartbeatLanded(id, sentAt),
-      // Entries of another epoch are unreachable in Redis from now on. L1 needs nothing more: its entries are
-      // served only while the cache is trusted, and regaining trust after any lapse drops it.
-      onEpoch: (epoch) => { link.epoch = epoch; },
+      // Entries of another epoch are unreachable in Redis from now on, and L1 is dropped: an epoch can change
+      // without this instance ever distrusting its cache (a peer re-created an evicted coordination record),
+      // and until this heartbeat told it so, its L1 may have taken what it wrote in the old epoch.
+      onEpoch: (epoch, previous) => {
+        link.epoch = epoch;
+        if (previous !== undefined) this.dropAll();
+      },
       onTrustRegained: () => this.dropAll(),
       observer: options.bus?.observer === true,
       stats: deps.stats,

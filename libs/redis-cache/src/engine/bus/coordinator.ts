@@ -77,11 +77,18 @@ export class Coordinator {
   private clock?: RedisClock;
   /** Whether the last heartbeat that Redis answered landed (see {@link deadlineClock}). */
   private lastBeatLanded = false;
+  /**
+   * Whether a heartbeat of this instance has ever landed, i.e. its peers can know it: until then `clock` is
+   * only a `TIME` reply, which says nothing of when they last heard it.
+   */
+  private heard = false;
   private view?: MembershipView;
   private trustedUntil = 0;
   /** Deadlines (Redis' clock) of heartbeats whose outcome is unknown: each may have landed until then. */
   private readonly uncertain = new Set<number>();
   private dark = false;
+  /** The latest time {@link goDark} promised a write's acknowledgement for: no heartbeat before it. */
+  private darkUntil = 0;
   private identityText = '';
   private refreshingIdentity = false;
   private expiring = new Set<string>();
@@ -124,6 +131,12 @@ export class Coordinator {
     return { live: verdict.live.length, silent: verdict.silent.length + verdict.expirable.length };
   }
 
+  /** The other members heard within the lease at the last heartbeat (what the record says, not the bus). */
+  liveMembers(): readonly string[] {
+    if (!this.view || !this.clock) return [];
+    return judgeView(this.view, this.clock, this.o.instanceId, this.o.leaseMs, this.o.writeWindowMs).live;
+  }
+
   /** Whether this instance has stopped heartbeating because a strict write could not be confirmed. */
   get isDark(): boolean {
     return this.dark;
@@ -137,7 +150,7 @@ export class Coordinator {
   admit(): void {
     if (this.o.observer) return;
     const clock = this.clock;
-    if (!clock) this.refuse('cache not yet registered with its peers (Redis unreachable since start)');
+    if (!clock || !this.heard) this.refuse('cache not yet registered with its peers (no heartbeat of it has reached Redis since start)');
     const margin = Math.max(2 * this.o.leaseMs, this.o.writeWindowMs * 0.05);
     if (this.now() >= clock.localEarliest(clock.redisAt + this.o.writeWindowMs - margin)) {
       this.refuse('cache cut off from Redis for longer than its write window');
@@ -165,10 +178,12 @@ export class Coordinator {
       this.o.logger?.warn('cache write could not be confirmed; this instance stops heartbeating until Redis is repaired, and acknowledges strict writes once its peers have stopped trusting their caches');
     }
     const clock = this.clock;
-    if (!clock) return undefined;
+    if (!clock || !this.heard) return undefined;
     let latest = clock.redisAt;
     for (const deadline of this.uncertain) latest = Math.max(latest, deadline);
-    return clock.localLatest(latest + this.o.leaseMs) + 5;
+    const safeAt = clock.localLatest(latest + this.o.leaseMs) + 5;
+    this.darkUntil = Math.max(this.darkUntil, safeAt);
+    return safeAt;
   }
 
   /**
@@ -176,6 +191,11 @@ export class Coordinator {
    * resumes. Throws when it could not (the caller retries later).
    */
   async rejoin(): Promise<void> {
+    // Not heard again before every peer has noticed the silence a dark write's acknowledgement counts on:
+    // then each of them distrusted its cache, and drops L1 when it trusts it again — whatever of the
+    // repair's re-announcement its bus missed.
+    const wait = this.darkUntil - this.now();
+    if (this.dark && wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
     this.identityText = await this.o.identity();
     if (!(await this.beat(true))) throw new Error('coordination heartbeat did not land');
     if (this.dark) this.o.logger?.log('cache redis repaired; this instance heartbeats again');
@@ -251,6 +271,7 @@ export class Coordinator {
 
   private apply(view: MembershipView, clock: RedisClock): void {
     this.clock = clock;
+    this.heard = true;
     if (!view.runIdKnown && this.view?.runIdKnown !== false) {
       this.o.logger?.warn('cache redis denies INFO to this user (ACL): a Redis restored from an older snapshot cannot be told apart from the one it replaced; allow +info for the strict guarantee to cover restores');
     }

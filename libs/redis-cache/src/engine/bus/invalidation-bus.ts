@@ -39,6 +39,11 @@ export interface InvalidationBusOptions {
   onMissedMessages: () => void;
   /** Subscribed (again): a heartbeat now gains the lease without waiting for the next tick. */
   onSubscribed?: () => void;
+  /**
+   * The other members the coordination record lists as live (see `coordinator.ts`): instances that may hold
+   * an L1 lease even though this bus has not heard them yet — its subscription is younger than a lease.
+   */
+  recordMembers?: () => readonly string[];
   /** Monotonic clock in ms (injectable for tests). */
   now?: () => number;
 }
@@ -240,12 +245,32 @@ export class InvalidationBus {
       this.lastReceivers = receivers;
       if (!waiter) return 'sent';
       const window = this.window();
-      const outcome = await waiter.settle({ receivers, members: this.members, windowMs: window, maxWaitMs: window, now: this.now });
+      const outcome = await waiter.settle({
+        receivers, members: this.members, windowMs: window, maxWaitMs: window, now: this.now, countedFrom: this.countedFrom(window),
+      });
       if (outcome === 'lease-expired') this.options.stats.increment('busAckTimeouts');
       return outcome;
     } finally {
       this.waits.delete(id);
     }
+  }
+
+  /**
+   * From when acks alone may confirm a broadcast (the waiter's counted rule). Redis counts only the peers
+   * subscribed now, and the waiter also waits for every peer heard within the lease — but a subscription
+   * younger than the lease has not heard every peer that may still serve: one whose own subscription just
+   * dropped keeps its lease until it runs out, and is neither counted by Redis nor heard yet. When the
+   * coordination record lists such a peer, acks confirm only once this subscription is a lease old (by then
+   * its heartbeats have been heard, or its lease is over).
+   */
+  private countedFrom(window: number): number {
+    const now = this.now();
+    if (this.subscribedAt !== undefined && now - this.subscribedAt >= window) return Number.NEGATIVE_INFINITY;
+    const unheard = (this.options.recordMembers?.() ?? []).some((id) => {
+      const seen = this.members.get(id);
+      return id !== this.options.instanceId && !this.notServing.has(id) && (seen === undefined || now - seen > window);
+    });
+    return unheard ? (this.subscribedAt ?? now) + window : Number.NEGATIVE_INFINITY;
   }
 
   /** The lease as another instance may count it, seen from here: 1 % + 5 ms for timers and clock rates. */

@@ -17,8 +17,6 @@ export interface StoreWrite {
    * only while the key still holds it (see `lua-scripts.ts#WRITE_IF_NEWER`).
    */
   lease?: string;
-  /** The keyspace epoch the entry is written in (`''` in memory); an entry of another epoch is absent. */
-  epoch?: string;
   /**
    * Tags and the generations captured before the value was loaded: the write is refused if any tag was
    * invalidated since (a fill that loaded before `invalidateTags` must not resurrect the old entry).

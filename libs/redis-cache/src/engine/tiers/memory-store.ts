@@ -101,7 +101,7 @@ export class MemoryStore implements CacheStore {
       const { tags, generations } = write.tagCheck;
       if (tags.some((tag, i) => this.generationOf(tag) !== generations[i])) return false;
     }
-    if (!mayReplace(this.getSync(write.key), write.kind, write.version, write.fill, write.epoch ?? '')) return false;
+    if (!mayReplace(this.getSync(write.key), write.kind, write.version, write.fill)) return false;
     const slot: Slot = { type: 'string', raw: write.raw };
     // A value bigger than the whole tier is refused by lru-cache; make sure no older copy survives then.
     if (slotBytes(write.key, slot) > this.maxBytes) {

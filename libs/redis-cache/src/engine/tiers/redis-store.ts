@@ -144,7 +144,7 @@ export class RedisStore implements CacheStore {
     const args = [
       write.key, ...tagKeys,
       write.raw, write.version ?? '', Math.max(1, Math.round(write.ttlMs)), write.kind === 'T' ? '1' : write.fill ? '2' : '0',
-      write.epoch ?? '', write.lease ?? '', write.tagCheck ? '1' : '0', ...(write.tagCheck?.generations ?? []),
+      write.lease ?? '', write.tagCheck ? '1' : '0', ...(write.tagCheck?.generations ?? []),
     ];
     const run = this.cluster
       ? () => this.scripts.cacheWriteIfNewerOne(write.key, ...args.slice(1))
