@@ -253,6 +253,24 @@ describe('strict coherence through Redis faults (engine level)', () => {
     expect((await reader.getOrLoad(key, row.load, versioned)).value).toEqual({ v: 2 });
   }, 20_000);
 
+  it('close() while an admitted write is still committing: the write is announced and acknowledged, not refused', async () => {
+    const server = await ownRedis();
+    const [writer, reader] = [engine(server.url, 'coh-close:'), engine(server.url, 'coh-close:')];
+    await Promise.all([writer.connect(), reader.connect()]);
+    expect(await settled(writer, reader)).toBe(true);
+    const row = new Row();
+    const key = reader.key('job', 1);
+    expect((await reader.getOrLoad(key, row.load, versioned)).value).toEqual({ v: 1 });
+    writer.admitWrite(key); // inside the transaction, right before COMMIT…
+    const closing = writer.close(); // …the instance is told to shut down…
+    await sleep(50);
+    row.version = 2; // …and the COMMIT lands
+    await writer.set(key, { v: 2 }, { version: 2 });
+    expect((await reader.getOrLoad(key, row.load, versioned)).value).toEqual({ v: 2 });
+    await closing;
+    expect(() => writer.admitWrite(key)).toThrow(CacheWriteRefusedError);
+  });
+
   it('past its write window a cut-off writer refuses strict writes, and its peers expire it and trust a new epoch', async () => {
     const { proxy, writer, reader } = await writerBehindProxy('coh-window:');
     const row = new Row();

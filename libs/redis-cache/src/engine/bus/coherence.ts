@@ -51,6 +51,8 @@ export class Coherence {
   /** Writes being made safe (see {@link settle}); waited for on close. */
   private readonly settling = new Set<Promise<void>>();
   private closing = false;
+  /** When a strict write was last admitted (its commit and cache write may still be on their way). */
+  private lastAdmittedAt = Number.NEGATIVE_INFINITY;
   /** This instance marked itself gone: from then on an unconfirmed strict write is not acknowledged. */
   private left = false;
 
@@ -145,13 +147,18 @@ export class Coherence {
 
   /** Leaves the group (cleanly when this instance owes no repair) and stops the bus. */
   /**
-   * Leaves the group and stops the bus. First no new strict write is admitted, and the writes being settled
-   * are waited for (at most `drainMs`); then this instance marks itself gone — only if it owes nobody a
+   * Leaves the group and stops the bus. First no new strict write is admitted, one admitted within the
+   * admission margin is given that long to reach its cache write, and the writes being settled are waited for
+   * (at most `drainMs`); then this instance marks itself gone — only if it owes nobody a
    * repair and every write it settled was confirmed, else its peers expire it after its write window. From
    * then on a strict write it cannot confirm is not acknowledged: `settle` throws.
    */
   async close(owesRepair: () => boolean, drainMs: number): Promise<void> {
     this.closing = true;
+    // A write admitted just before may still be committing: its cache write must find the group as it
+    // was (announced, acked), not an instance that has already left and can only refuse it. Admitted writes
+    // commit within the admission margin (see `Coordinator.admissionMarginMs`), so that is how long to wait.
+    if (this.coordinator && this.lastAdmittedAt > Number.NEGATIVE_INFINITY) await sleepUntil(this.lastAdmittedAt + this.coordinator.admissionMarginMs);
     this.batcher?.flushAll();
     let timer: NodeJS.Timeout | undefined;
     const drained = Promise.allSettled([...this.settling]);
@@ -200,6 +207,7 @@ export class Coherence {
     if (!this.coordinator || this.modeOf(pk) !== 'strict') return;
     if (this.closing) throw new CacheWriteRefusedError('cache shutting down: this instance takes no more strict writes', 1);
     this.coordinator.admit();
+    this.lastAdmittedAt = performance.now();
   }
 
   /** Applies an invalidation to L1 and to in-flight loads; synchronous (the bus acks right after). */

@@ -151,10 +151,17 @@ export class Coordinator {
     if (this.o.observer) return;
     const clock = this.clock;
     if (!clock || !this.heard) this.refuse('cache not yet registered with its peers (no heartbeat of it has reached Redis since start)');
-    const margin = Math.max(2 * this.o.leaseMs, this.o.writeWindowMs * 0.05);
-    if (this.now() >= clock.localEarliest(clock.redisAt + this.o.writeWindowMs - margin)) {
+    if (this.now() >= clock.localEarliest(clock.redisAt + this.o.writeWindowMs - this.admissionMarginMs)) {
       this.refuse('cache cut off from Redis for longer than its write window');
     }
+  }
+
+  /**
+   * How long a transaction admitted by {@link admit} may take to commit and reach its cache write: writes are
+   * refused this long before the write window ends (the one assumption the guarantee makes of COMMIT).
+   */
+  get admissionMarginMs(): number {
+    return Math.max(2 * this.o.leaseMs, this.o.writeWindowMs * 0.05);
   }
 
   private refuse(reason: string): never {
