@@ -49,6 +49,23 @@ export interface EntryReaderOptions {
 
 const COUNTER = /^-?\d+$/;
 
+/** Options of {@link EntryReader.readL2}. */
+interface L2ReadOptions {
+  allowStale: boolean;
+  quiet?: boolean;
+  sight?: L2Sight;
+}
+
+/** One L2 read in flight: what its settling needs (taken before the round trip). */
+interface L2Read {
+  pk: string;
+  local: FoundEntry | undefined;
+  options: L2ReadOptions;
+  /** L1's tag epoch and the fence stamp when the read began (see `backfill`). */
+  tagEpoch: number | undefined;
+  stamp: number;
+}
+
 /**
  * The read path shared by `get`, `getOrLoad`, `exists` and `ttl`: L1, then L2 with back-fill of L1.
  * Entries that do not decode are a miss, are deleted (compare-and-delete, so a good value written meanwhile
@@ -75,7 +92,9 @@ export class EntryReader {
     const found = this.lookupL1(pk, allowStale, false);
     if (found && !found.stale && found.env.kind !== 'T') this.o.stats.increment('l1Hits', 1, pk);
     else if (countMiss) this.o.stats.increment('l1Misses', 1, pk);
-    return found && found.env.kind === 'V' ? { ...found, env: { ...found.env, value: JSON.parse(found.env.json!) } } : found;
+    // `found` is this call's own; its envelope is L1's, shared: the value handed out is a copy.
+    if (found?.env.kind === 'V') found.env = { ...found.env, value: JSON.parse(found.env.json!) };
+    return found;
   }
 
   /**
@@ -123,40 +142,54 @@ export class EntryReader {
    * The L2 half of {@link read}, for a caller that has read L1 itself: `local` is what L1 gave (nothing, a
    * tombstone, or with `allowStale` a stale entry), returned when L2 has nothing better or fails. `quiet`
    * counts no L2 hit or miss (errors are still counted); `sight` records what the key held, for a fill.
+   * An untagged, well-formed entry — every hit but the rare tagged one — is settled in one `.then` on the
+   * guarded read, with no async function's extra promise step: the hot path of every L2 hit.
    */
-  async readL2(pk: string, local: FoundEntry | undefined, options: { allowStale: boolean; quiet?: boolean; sight?: L2Sight }): Promise<FoundEntry | undefined> {
+  readL2(pk: string, local: FoundEntry | undefined, options: L2ReadOptions): Promise<FoundEntry | undefined> {
     const l2 = this.o.l2For(pk);
-    if (!l2) return local;
-    const epoch = this.o.mem?.tagEpoch;
-    const stamp = this.o.fence.stamp();
-    let raw: string | undefined;
-    let env: Envelope | undefined;
-    try {
-      const offer = options.sight?.offer?.();
-      raw = await (offer ? l2.getOrLease(pk, offer.placeholder, offer.ttlMs) : l2.get(pk));
+    if (!l2) return Promise.resolve(local);
+    const read: L2Read = { pk, local, options, tagEpoch: this.o.mem?.tagEpoch, stamp: this.o.fence.stamp() };
+    const offer = options.sight?.offer?.();
+    const answer = offer ? l2.getOrLease(pk, offer.placeholder, offer.ttlMs) : l2.get(pk);
+    return answer.then((raw) => {
       if (offer && raw === undefined) options.sight!.placed = offer.placeholder;
-      env = raw === undefined ? undefined : this.decode(raw);
-      if (raw !== undefined && !env) {
+      if (raw === undefined) return this.settleL2(read, undefined, undefined);
+      const env = this.decode(raw);
+      if (env === undefined || (env.tags.length > 0 && env.epoch === this.o.epoch())) return this.checkL2(read, l2, raw, env);
+      return this.settleL2(read, raw, env);
+    }, (error: unknown) => this.l2Failed(error, local));
+  }
+
+  /** A corrupt entry is deleted (compare-and-delete); a tagged one is checked against Redis' generations. */
+  private async checkL2(read: L2Read, l2: RedisStore, raw: string, env: Envelope | undefined): Promise<FoundEntry | undefined> {
+    try {
+      if (env === undefined) {
         this.o.stats.increment('errors');
-        await l2.deleteIfEquals(pk, raw);
-        raw = undefined;
-      } else if (raw !== undefined && env && env.tags.length > 0 && env.epoch === this.o.epoch()) {
-        const gens = await l2.tagGenerations(env.tags.map(([t]) => t));
-        if (!sameGenerations(env, gens)) {
-          // Invalidated by tag: remove it so a versioned fill is not blocked by a dead entry.
-          await l2.deleteIfEquals(pk, raw);
-          raw = undefined;
-          env = undefined;
-        }
+        await l2.deleteIfEquals(read.pk, raw);
+        return this.settleL2(read, undefined, undefined);
       }
+      const gens = await l2.tagGenerations(env.tags.map(([t]) => t));
+      if (sameGenerations(env, gens)) return this.settleL2(read, raw, env);
+      // Invalidated by tag: remove it so a versioned fill is not blocked by a dead entry.
+      await l2.deleteIfEquals(read.pk, raw);
+      return this.settleL2(read, undefined, undefined);
     } catch (error) {
-      ignoreError(error, 'L2 read failed; L1 answers', this.o);
-      return local;
+      return this.l2Failed(error, read.local);
     }
+  }
+
+  private l2Failed(error: unknown, local: FoundEntry | undefined): FoundEntry | undefined {
+    ignoreError(error, 'L2 read failed; L1 answers', this.o);
+    return local;
+  }
+
+  /** What an L2 read found (`raw` undefined: nothing usable), counted and back-filled into L1. */
+  private settleL2(read: L2Read, raw: string | undefined, found: Envelope | undefined): FoundEntry | undefined {
+    const { pk, local, options } = read;
     if (options.sight) options.sight.seen = raw === undefined ? 'absent' : { lease: leaseOf(raw) };
     // A lease placeholder, or an entry of another epoch (written before Redis restarted, failed over or lost
     // its coordination record), is absent.
-    if (env && (env.kind === 'L' || env.epoch !== this.o.epoch())) env = undefined;
+    const env = found && (found.kind === 'L' || found.epoch !== this.o.epoch()) ? undefined : found;
     const now = Date.now();
     if (!env || (env.expiresAt <= now && !options.allowStale)) {
       if (!options.quiet) this.o.stats.increment('l2Misses', 1, pk);
@@ -165,7 +198,7 @@ export class EntryReader {
     const stale = env.expiresAt <= now;
     if (!stale) {
       if (env.kind !== 'T' && !options.quiet) this.o.stats.increment('l2Hits', 1, pk);
-      this.backfill(pk, raw!, env, epoch, stamp, now);
+      this.backfill(pk, raw!, env, read.tagEpoch, read.stamp, now);
     }
     return { env, source: 'l2', stale };
   }

@@ -106,7 +106,7 @@ export class RedisStore implements CacheStore {
   }
 
   get(key: string): Promise<string | undefined> {
-    return this.guard.run('get', key, () => this.client.get(key)).then((value) => this.answer(key, value));
+    return this.guard.run('get', key, () => this.client.get(key), undefined, (value) => this.answer(key, value));
   }
 
   /**
@@ -115,7 +115,7 @@ export class RedisStore implements CacheStore {
    */
   getOrLease(key: string, placeholder: string, ttlMs: number): Promise<string | undefined> {
     const ttl = Math.max(1, Math.round(ttlMs));
-    return this.guard.run('get', key, () => this.scripts.cacheGetOrLease(key, placeholder, ttl)).then((value) => this.answer(key, value));
+    return this.guard.run('get', key, () => this.scripts.cacheGetOrLease(key, placeholder, ttl), undefined, (value) => this.answer(key, value));
   }
 
   private answer(key: string, value: string | null): string | undefined {
