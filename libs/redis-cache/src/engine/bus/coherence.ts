@@ -145,7 +145,6 @@ export class Coherence {
     await this.coordinator?.rejoin();
   }
 
-  /** Leaves the group (cleanly when this instance owes no repair) and stops the bus. */
   /**
    * Leaves the group and stops the bus. First no new strict write is admitted, one admitted within the
    * admission margin is given that long to reach its cache write, and the writes being settled are waited for
