@@ -5,7 +5,7 @@ import type { Bindings, ChildLoggerOptions, Level, Logger } from 'pino';
  * A request's logger that becomes pino's child (the request id bound) only when it writes its first line.
  * Fastify builds one logger per request; a warm poll answered from the cache writes no line at the levels
  * an operator runs in production (its access line is `info`), and pino's `child()` serialises the bindings
- * up front — measured at about 2.5 % of a warm poll's CPU (`bench/hot-path.mjs --http --profile`). Levels
+ * up front — measured at 2.6 % of a warm poll's CPU (`bench/hot-path.mjs --http --profile`). Levels
  * are the root's (Fastify passes a level only for a route with its own `logLevel`, and then gets an eager
  * child, see {@link requestChildLogger}), so `isLevelEnabled` and a line below the level never build it.
  */

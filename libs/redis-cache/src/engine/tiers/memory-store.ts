@@ -80,7 +80,7 @@ export class MemoryStore implements CacheStore {
    * The entry under `key` decoded, from its first read on without decoding again: the envelope is kept beside
    * its text until the key is written or dropped, and shared by every caller — its `value` is deep-frozen, so
    * a caller that hands a value out must hand out a copy (see `EntryReader.readL1`). `undefined` when absent
-   * or not an entry's text (a counter, a hash); throws `EnvelopeFormatError` when the text is malformed.
+   * or a hash; throws `EnvelopeFormatError` for text that is not an entry (a counter's digits, garbage).
    */
   getEnvelopeSync(key: string): Envelope | undefined {
     const slot = this.lru.get(key);
