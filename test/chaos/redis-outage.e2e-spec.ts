@@ -7,7 +7,7 @@ import { auth, type ListeningApp, startListeningApp } from '../support/listening
 import { TestRedisServer } from '../support/redis-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { collectGarbage } from '../support/gc.js';
-import { slack } from '../support/machine-load.js';
+import { slack, slackNow } from '../support/machine-load.js';
 
 /**
  * Items 1–3 of issue 6: Redis killed, frozen and slowed under a real poll load against the real app. Polls
@@ -170,14 +170,17 @@ describe('chaos: Redis outages under poll load', () => {
     const healthy = await phase();
     proxy.delayMs = 200;
     const slow = await phase();
-    // A timed-out read costs the timeout, then the same load a healthy miss pays; the timer itself fires a
-    // millisecond or so late under load, which is all TIMER_SLACK_MS allows for.
-    const TIMER_SLACK_MS = 5;
-    const bound = healthy.p99 + TIMEOUT_MS + TIMER_SLACK_MS;
+    // A timed-out read costs the timeout, then the same load a healthy miss pays. The polls that pay it are
+    // the first concurrent batch (the breaker opens after them), so the slow p99 is one of those few polls
+    // and carries whatever the machine did in that one instant, while the healthy p99 is a tail over the
+    // whole phase: the scheduling slack, as everywhere in this file, is 50 ms on an idle machine stretched
+    // by the load measured now. A second timeout per poll (a second read path reaching Redis) adds 200 ms.
+    const schedulingSlackMs = slackNow(50);
+    const bound = healthy.p99 + TIMEOUT_MS + schedulingSlackMs;
 
     report.record({
       item: '3', test: 'Redis slow (+200 ms per chunk)', fault: `TCP proxy delays every chunk 200 ms both ways; ${perPhase} cold polls, 8 concurrent`,
-      asserted: `p99(slow) ≤ p99(healthy) + ${TIMEOUT_MS} ms (+ 5 ms timer slack); 0 failed polls`,
+      asserted: `p99(slow) ≤ p99(healthy) + ${TIMEOUT_MS} ms + ${schedulingSlackMs} ms scheduling slack; 0 failed polls`,
       measured: `p99 healthy ${healthy.p99.toFixed(0)} ms, slow ${slow.p99.toFixed(0)} ms (bound ${bound.toFixed(0)}); ${slow.failures}/${slow.count} failed`,
       holds: slow.p99 <= bound && slow.failures === 0,
     });
