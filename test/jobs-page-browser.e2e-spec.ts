@@ -112,7 +112,8 @@ describe('the page in headless Chromium', () => {
       await page.locator('#token-gate').waitFor({ state: 'visible' });
       await page.fill('#token-form input[name=token]', 'not-a-token-of-this-service');
       await page.click('#token-form button');
-      await expect(page.locator('#token-error').textContent()).resolves.toBe('The API refused this token.');
+      // The page asks the API before it answers: wait for the message rather than read it right after the click.
+      expect(await textWhen(page.locator('#token-error'), (text) => text !== '', 5_000)).toBe('The API refused this token.');
       await page.fill('#token-form input[name=token]', TOKENS.acme);
       await page.click('#token-form button');
       await page.locator('#jobs').waitFor({ state: 'visible' });
@@ -142,7 +143,7 @@ describe('the page in headless Chromium', () => {
       expect(bar.values).toEqual([...bar.values].sort((x, y) => x - y));
       expect(bar.values.some((v) => v > 0 && v < 100)).toBe(true);
       // v1 created, then preparing, 4 scenes, encoding, completed.
-      await expect(row.locator('.job-detail').textContent()).resolves.toContain('v8');
+      expect(await textWhen(row.locator('.job-detail'), (text) => text.includes('v8'), 5_000)).toContain('v8');
 
       // Live progress was pushed: one stream, held through every update (it ends after the job completes), and
       // not a single poll of the job.
