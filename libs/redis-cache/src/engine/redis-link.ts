@@ -63,6 +63,12 @@ export class RedisLink {
   readonly secrets: string[];
   private readonly description: string;
   private outage = false;
+  /**
+   * How many times an outage was raised (a connection lost, the breaker opened, a node reconnected, slots
+   * moved, an answer from an unchecked master). A recovery that sees it move while it runs does not end the
+   * outage: what it checked (the masters, the epoch) predates the new fault.
+   */
+  private outagesRaised = 0;
   private recovering?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
   /** Set while this link drops its own connection after a timeout (see resetAfterTimeout). */
@@ -95,7 +101,7 @@ export class RedisLink {
       cooldownMs: options.cooldownMs,
       onStateChange: (from, to) => {
         options.logger?.warn(`cache redis circuit ${from} -> ${to}`);
-        if (to === 'open') this.outage = true;
+        if (to === 'open') this.raiseOutage();
       },
     });
     const guard = new GuardedCall({
@@ -132,7 +138,7 @@ export class RedisLink {
         return;
       }
       if (!this.outage) options.logger?.warn(`cache redis connection to ${this.description} lost; serving from memory`);
-      this.outage = true;
+      this.raiseOutage();
       this.breaker.trip();
     });
     this.client.on('error', (error: Error) => {
@@ -149,7 +155,7 @@ export class RedisLink {
         node.once('ready', () => {
           if (this.closed || !this.everReady) return;
           options.logger?.warn(`cache redis cluster node ${node.options.host}:${node.options.port} (re)connected; checking the masters before Redis is used again`);
-          this.outage = true;
+          this.raiseOutage();
         });
       });
       // A slot that moved to another node (a replica promoted — possibly one already connected, so no `ready`
@@ -159,7 +165,7 @@ export class RedisLink {
         if (this.closed || !this.everReady || this.owners === undefined) return;
         if (!this.ownersChanged()) return;
         options.logger?.warn('cache redis cluster slots moved to other nodes; checking the masters before Redis is used again');
-        this.outage = true;
+        this.raiseOutage();
       });
     }
   }
@@ -174,12 +180,17 @@ export class RedisLink {
    */
   private checkOwners(keys: readonly string[]): void {
     if (!isCluster(this.client) || this.owners === undefined) return;
+    // Sent while Redis was trusted, answered while the masters are being checked again: the check may already
+    // vouch for the node that answered (a replica just promoted, lagging) while the epoch it will replace
+    // still holds, so the answer's entries would pass as current. Seen under load: a job deleted and
+    // acknowledged, then read back from the promoted replica between the recheck and the new epoch.
+    if (this.outage || this.recovering) throw new RedisCommandError('read', 'answered while the cluster masters were being checked again');
     for (const key of keys) {
       const slot = clusterSlot(key);
       const owner = this.client.slots[slot]?.[0];
       if (owner === this.owners[slot]) continue;
-      if (!this.outage) this.options.logger?.warn(`cache redis cluster slot ${slot} answered by ${owner ?? 'no known node'}, not the master checked; checking the masters before Redis is used again`);
-      this.outage = true;
+      this.options.logger?.warn(`cache redis cluster slot ${slot} answered by ${owner ?? 'no known node'}, not the master checked; checking the masters before Redis is used again`);
+      this.raiseOutage();
       throw new RedisCommandError('read', `cluster slot ${slot} moved to ${owner ?? 'an unknown node'} since the masters were checked`);
     }
   }
@@ -228,7 +239,7 @@ export class RedisLink {
   /** Opens the connection; never throws, never waits past the connect timeout (ioredis keeps retrying). */
   async connect(): Promise<void> {
     // Until the first ready event nothing is trusted: writes made meanwhile are tracked as dirty.
-    this.outage = true;
+    this.raiseOutage();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.connectTimeoutMs + 50);
@@ -285,6 +296,11 @@ export class RedisLink {
     this.options.logger?.warn(`cache redis command timed out; reconnecting to ${this.description} to keep replies in step`);
     this.resetting = true;
     this.client.disconnect(true);
+  }
+
+  private raiseOutage(): void {
+    this.outage = true;
+    this.outagesRaised += 1;
   }
 
   /** Whether Redis may be used now. Kicks off recovery if it is due; never waits for it. */
@@ -352,11 +368,13 @@ export class RedisLink {
 
   private async recover(bypassBreaker: boolean): Promise<void> {
     const wasOutage = this.outage;
+    const raised = this.outagesRaised;
     const taken = this.dirty.take();
     try {
       await this.repair(taken, bypassBreaker);
       // Heartbeat only after the repair: peers trust this instance again from its next heartbeat on.
       await this.options.rejoin();
+      if (this.outagesRaised !== raised) throw new Error('a new outage was raised while recovering; checking again');
       this.breaker.success();
       this.outage = false;
       if (wasOutage || taken.keys.length > 0 || taken.overflowed || taken.prefixes.length > 0 || taken.tags.length > 0) {
