@@ -377,6 +377,10 @@ export class RedisLink {
       if (this.outagesRaised !== raised) throw new Error('a new outage was raised while recovering; checking again');
       this.breaker.success();
       this.outage = false;
+      // A retry scheduled by an earlier, deferred attempt has nothing left to do: left armed, it would run a
+      // needless recovery later, and Redis is not read while one runs.
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
       if (wasOutage || taken.keys.length > 0 || taken.overflowed || taken.prefixes.length > 0 || taken.tags.length > 0) {
         this.options.onRecovered(taken, wasOutage);
       }
@@ -399,8 +403,8 @@ export class RedisLink {
     if (this.closed || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      // Not connected: the next `ready` event starts recovery itself.
-      if (this.client.status === 'ready') this.startRecovery(false);
+      // Not connected: the next `ready` event starts recovery itself. Nothing to recover: nothing to do.
+      if (this.client.status === 'ready' && (this.outage || this.dirty.pending)) this.startRecovery(false);
     }, Math.max(this.options.cooldownMs, 100));
     this.retryTimer.unref();
   }
