@@ -386,7 +386,8 @@ export class RedisLink {
       }
       if (wasOutage) this.options.logger?.log(`cache redis recovered (${taken.keys.length} keys repaired${taken.overflowed ? ', prefix cleared' : ''})`);
     } catch (error) {
-      // Already counted and logged by the guard; keep what is left to repair for the next attempt.
+      // A failed command is already counted and logged by the guard (an overtaken recovery is only logged
+      // here); keep what is left to repair for the next attempt.
       this.dirty.restore(taken);
       this.outage = true;
       this.options.logger?.debug?.(`cache redis recovery deferred: ${scrubSecrets(String(error), this.secrets)}`);
