@@ -404,8 +404,8 @@ export class RedisLink {
     if (this.closed || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      // Not connected: the next `ready` event starts recovery itself. Nothing to recover: nothing to do.
-      if (this.client.status === 'ready' && (this.outage || this.dirty.pending)) this.startRecovery(false);
+      // Not connected: the next `ready` event starts recovery itself.
+      if (this.client.status === 'ready') this.startRecovery(false);
     }, Math.max(this.options.cooldownMs, 100));
     this.retryTimer.unref();
   }
