@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { CacheEngine } from '../libs/redis-cache/src/engine/cache-engine.js';
 import { live } from './support/bus-engines.js';
+import { TestRedisServer } from './support/redis-server.js';
 import { sleep } from './support/wait.js';
 
 /**
@@ -157,5 +158,103 @@ describe('getOrLoadMany and mset', () => {
     expect(calls).toBe(1);
     expect(results.map((r) => (r.value as { k: string }).k)).toEqual(keys);
     expect(await a.getOrLoadMany([], async () => { throw new Error('not called'); })).toEqual([]);
+  });
+});
+
+describe('mset on one Redis server: one command per 100 keys', () => {
+  it('sends SET_MANY (no SET per key), every entry lands with its TTL, and a peer serves the new values', async () => {
+    // Its own Redis: the command counts are this test's alone.
+    const server = await TestRedisServer.start();
+    const admin = server.admin();
+    const probe = server.admin();
+    const a = new CacheEngine({ redisUrl: server.url, keyPrefix: 'msone:' });
+    const b = new CacheEngine({ redisUrl: server.url, keyPrefix: 'msone:' });
+    try {
+      await live(a, b);
+      const keys = Array.from({ length: 150 }, (_, i) => a.key('job', i));
+      await b.mset(keys.map((key, i) => ({ key, value: { i, v: 1 }, ttlSeconds: 60 })));
+      expect(await a.mget(keys)).toEqual(keys.map((_, i) => ({ i, v: 1 }))); // now in a's L1 too
+      // MONITOR on this test's own Redis: what clients send, and what scripts run (source `lua`).
+      const monitor = await admin.monitor();
+      const sent: Array<{ command: string; lua: boolean }> = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => sent.push({ command: args[0].toLowerCase(), lua: source === 'lua' }));
+      await b.mset(keys.map((key, i) => ({ key, value: { i, v: 2 }, ttlSeconds: i < 75 ? 60 : 120 })));
+      await sleep(100);
+      monitor.disconnect();
+      const count = (command: string, lua: boolean) => sent.filter((c) => c.command === command && c.lua === lua).length;
+      expect(count('set', false)).toBe(0);
+      expect(count('evalsha', false) + count('eval', false)).toBe(2); // 100 keys, then 50
+      expect(count('set', true)).toBe(150);
+      expect(await a.mget(keys)).toEqual(keys.map((_, i) => ({ i, v: 2 }))); // a's L1 copies were dropped
+      const pttl = await Promise.all([0, 74, 75, 149].map((i) => probe.pttl(`msone:${keys[i]}`)));
+      expect(pttl[0]).toBeGreaterThan(50_000);
+      expect(pttl[1]).toBeLessThanOrEqual(60_000 + 1_000);
+      expect(pttl[2]).toBeGreaterThan(110_000);
+      expect(pttl[3]).toBeGreaterThan(110_000);
+      // An entry over maxEntryBytes in the same batch is refused on its own; the rest still land.
+      const small = new CacheEngine({ redisUrl: server.url, keyPrefix: 'msone:', maxEntryBytes: 2_000 });
+      await small.connect();
+      try {
+        await small.mset([{ key: keys[0], value: { i: 0, v: 3 } }, { key: keys[1], value: { big: 'x'.repeat(5_000) } }]);
+        expect(await small.get(keys[0])).toEqual({ i: 0, v: 3 });
+        expect(await small.get(keys[1])).toBeUndefined();
+        expect(await probe.exists(`msone:${keys[1]}`)).toBe(0);
+      } finally {
+        await small.close();
+      }
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      admin.disconnect();
+      probe.disconnect();
+      await server.stop();
+    }
+  });
+});
+
+describe('the Redis calls of one tick on one server: one command for all', () => {
+  it('concurrent L2 reads go as one MGET, concurrent misses as one lease script and one fill script; a key of another type fails alone', async () => {
+    const server = await TestRedisServer.start();
+    const admin = server.admin();
+    const probe = server.admin();
+    const writer = new CacheEngine({ redisUrl: server.url, keyPrefix: 'tick:', bus: { enabled: false } });
+    const reader = new CacheEngine({ redisUrl: server.url, keyPrefix: 'tick:', bus: { enabled: false }, l1: { enabled: false } });
+    try {
+      await Promise.all([writer.connect(), reader.connect()]);
+      const hits = Array.from({ length: 30 }, (_, i) => writer.key('hit', i));
+      for (const [i, key] of hits.entries()) await writer.set(key, { i });
+      await probe.hset(`tick:${writer.key('hash', 1)}`, 'f', 'v'); // not an entry: another type
+      const monitor = await admin.monitor();
+      const sent: Array<{ command: string; lua: boolean }> = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => sent.push({ command: args[0].toLowerCase(), lua: source === 'lua' }));
+      const fromClients = (command: string) => sent.filter((c) => !c.lua && c.command === command).length;
+
+      const read = await Promise.allSettled([...hits, writer.key('hash', 1)].map((key) => reader.get(key)));
+      expect(read.slice(0, 30).map((r) => (r as PromiseFulfilledResult<unknown>).value)).toEqual(hits.map((_, i) => ({ i })));
+      expect(read[30]).toEqual({ status: 'fulfilled', value: undefined }); // a miss, as a lone GET's WRONGTYPE is
+      await sleep(50);
+      expect(fromClients('mget')).toBe(1);
+      expect(fromClients('get')).toBe(0);
+
+      sent.length = 0;
+      const misses = Array.from({ length: 30 }, (_, i) => writer.key('miss', i));
+      const loads: string[] = [];
+      const results = await Promise.allSettled([...misses, writer.key('hash', 1)].map((key) => writer.getOrLoad(key, async () => { loads.push(key); return { key }; }, { ttl: 30 })));
+      expect(results.slice(0, 30).map((r) => (r as PromiseFulfilledResult<{ source: string }>).value.source)).toEqual(misses.map(() => 'loader'));
+      // The hash key's lease read failed alone: it was loaded (not cached), and the hash was left as it was.
+      expect(results[30]).toMatchObject({ status: 'fulfilled', value: { source: 'loader' } });
+      expect(await probe.hget(`tick:${writer.key('hash', 1)}`, 'f')).toBe('v');
+      await sleep(50);
+      const scripts = sent.filter((c) => !c.lua && (c.command === 'evalsha' || c.command === 'eval')).length;
+      expect(scripts).toBe(2); // GET_OR_LEASE_MANY for the 31 keys, WRITE_IF_NEWER_MANY for the 30 fills
+      expect(sent.filter((c) => c.lua && c.command === 'set')).toHaveLength(60); // 30 leases, then 30 fills
+      monitor.disconnect();
+      for (const key of misses) expect(await reader.get(key)).toEqual({ key });
+      expect(loads).toHaveLength(31);
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+      admin.disconnect();
+      probe.disconnect();
+      await server.stop();
+    }
   });
 });

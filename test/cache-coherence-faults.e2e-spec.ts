@@ -111,6 +111,35 @@ describe('strict coherence through Redis faults (engine level)', () => {
     for (const cache of [reader, writer]) expect((await cache.getOrLoad(key, row.load, versioned)).value).toEqual({ v: 3 });
   });
 
+  it('mset while the writer is cut off: no key is read old anywhere, and all of them are repaired before Redis is trusted', async () => {
+    const { server, proxy, writer, reader } = await writerBehindProxy('coh-mset:');
+    const keys = [1, 2, 3].map((id) => reader.key('job', id));
+    const rows = new Map(keys.map((key) => [key, 1]));
+    const load = (key: string) => async () => ({ v: rows.get(key)! });
+    await writer.mset(keys.map((key) => ({ key, value: { v: 1 } })));
+    for (const key of keys) expect(await reader.getOrLoad(key, load(key))).toMatchObject({ value: { v: 1 }, source: 'l2' });
+    expect((await reader.getOrLoad(keys[0], load(keys[0]))).source).toBe('l1');
+
+    proxy.setMode('blackhole');
+    for (const key of keys) writer.admitWrite(key);
+    for (const key of keys) rows.set(key, 2); // committed
+    await writer.mset(keys.map((key) => ({ key, value: { v: 2 } })));
+    for (const key of keys) {
+      expect(await reader.get(key)).toBeUndefined(); // the writer is silent: the cache is not trusted
+      expect((await reader.getOrLoad(key, load(key))).value).toEqual({ v: 2 });
+    }
+
+    proxy.cut();
+    proxy.heal();
+    expect(await until(() => !writer.getStats().bus.dark && reader.getStats().bus.trusted, 5_000)).toBe(true);
+    // Every key of the batch the writer could not send was repaired: Redis no longer holds v1 under any of them.
+    const raw = await rawClient(server.url);
+    for (const key of keys) expect((await raw.get(`coh-mset:${key}`)) ?? 'repaired').not.toMatch(/\{"v":1\}$/);
+    for (const cache of [reader, writer]) {
+      for (const key of keys) expect((await cache.getOrLoad(key, load(key))).value).toEqual({ v: 2 });
+    }
+  });
+
   it('while the cache is not trusted, an L1 copy is never served as stale, even when the load is slow and grace allows stale', async () => {
     const server = await ownRedis();
     const proxy = await TcpProxy.start(server.port);

@@ -377,7 +377,7 @@ export class CacheEngine {
   }
 
   /**
-   * Writes several entries (each as {@link set} would, pipelined), then makes them safe for every instance
+   * Writes several entries (each as {@link set} would; on one Redis server in one command), then makes them safe for every instance
    * with one announcement (one ack wait under strict coherence) for all the keys.
    */
   async mset<T>(entries: Array<{ key: string; value: T; ttlSeconds?: number }>): Promise<void> {
@@ -385,9 +385,7 @@ export class CacheEngine {
     this.stats.increment('sets', entries.length);
     const pks = entries.map((e) => this.pk(e.key));
     for (const pk of pks) this.beforeWrite(pk);
-    const outcomes = await Promise.all(entries.map((e, i) => this.writer.write(pks[i], {
-      kind: 'V', value: e.value, ttlSeconds: e.ttlSeconds ?? this.defaultTtl, tags: [],
-    })));
+    const outcomes = await this.writer.writePlainMany(entries.map((e, i) => ({ pk: pks[i], value: e.value, ttlSeconds: e.ttlSeconds ?? this.defaultTtl })));
     // Unless Redis answered every write, the whole message is settled as unconfirmed (every key dirty).
     await this.coherence.settle({ op: 'keys', keys: pks }, outcomes.every((o) => o.l2 !== undefined));
   }

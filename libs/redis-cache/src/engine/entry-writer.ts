@@ -54,6 +54,24 @@ export interface EntryWriterDeps {
   logger?: CacheLogger;
 }
 
+/** Keys per `SET_MANY` command: a larger batch goes as several, so one script never holds Redis for long. */
+const MAX_KEYS_PER_COMMAND = 100;
+
+
+/** A write prepared by `EntryWriter.prepare`: everything but the tiers. */
+interface PreparedWrite {
+  pk: string;
+  spec: WriteSpec;
+  /** The fence stamp before the write was sent (an invalidation after it clears L1's copy). */
+  stamp: number;
+  physicalTtl: number;
+  /** The envelope in `epoch` with these tag generations. */
+  envelope: (epoch: string, gens: readonly string[]) => string;
+  compressed: boolean;
+  json?: string;
+  oversized: boolean;
+}
+
 /**
  * The write path: encodes the envelope in the current keyspace epoch (compressed above the threshold),
  * refuses values over `maxEntryBytes`, writes L2 with set-if-newer (and, for fills, the lease and the tag
@@ -64,15 +82,77 @@ export class EntryWriter {
   constructor(private readonly d: EntryWriterDeps) {}
 
   async write(pk: string, spec: WriteSpec): Promise<WriteOutcome> {
-    const { mem, link, fence } = this.d;
+    const { link, fence } = this.d;
     if (spec.readStamp !== undefined && fence.changedSince(pk, spec.readStamp)) return { stored: false };
-    const stamp = fence.stamp();
+    const w = this.prepare(pk, spec);
+    if (w.oversized) return this.refuseOversized(w);
+    if (w.compressed) this.d.stats.increment('compressed');
+    if (link && spec.fill && spec.fill.lease === undefined && !spec.fill.memoryOnly) {
+      // A fill without a lease may not land in Redis, and L1 alone could outlive what Redis says.
+      this.d.mem.clearKey(pk);
+      return { stored: false, json: w.json };
+    }
+    let l2Answer: boolean | undefined;
+    if (link && !spec.fill?.memoryOnly) {
+      const writeL2 = (l2: RedisStore, gens: readonly string[]): Promise<boolean> => {
+        const epoch = link.epoch ?? '';
+        return l2.write({
+          key: pk, raw: w.envelope(epoch, gens), kind: spec.kind, version: spec.version, ttlMs: w.physicalTtl,
+          fill: spec.fill !== undefined, lease: spec.fill?.lease,
+          tagCheck: spec.captured?.l2 ? { tags: spec.tags, generations: spec.captured.l2 } : undefined,
+        });
+      };
+      l2Answer = await onL2(link, this.d.logger, spec.fill ? undefined : pk, (l2) => {
+        if (spec.tags.length === 0) return writeL2(l2, []);
+        if (spec.captured && !spec.captured.l2) return Promise.reject(new Error('tag generations unknown'));
+        // A plain write captures its tags' generations first (a fill captured them before loading).
+        return spec.captured?.l2 ? writeL2(l2, spec.captured.l2) : l2.captureTags(spec.tags).then((gens) => writeL2(l2, gens));
+      }, spec.fill === undefined);
+    }
+    return this.afterL2(w, l2Answer);
+  }
+
+  /**
+   * Plain writes of several keys (`mset`: kind `V`, unversioned, untagged, not fills), each exactly as
+   * {@link write} would do it, but with one Redis command for all of them where the server takes one
+   * (`RedisStore.writePlainMany`; a Cluster, an oversized entry or Redis unusable: each its own {@link write}).
+   * A batch Redis did not answer marks every one of its keys dirty, as each write would.
+   */
+  async writePlainMany(writes: ReadonlyArray<{ pk: string; value: unknown; ttlSeconds: number }>): Promise<WriteOutcome[]> {
+    const link = this.d.link;
+    const spec = (w: { value: unknown; ttlSeconds: number }): WriteSpec => ({ kind: 'V', value: w.value, ttlSeconds: w.ttlSeconds, tags: [] });
+    if (!link || !link.store.batchesWrites || writes.length < 2 || !link.usable()) return Promise.all(writes.map((w) => this.write(w.pk, spec(w))));
+    const prepared = writes.map((w) => this.prepare(w.pk, spec(w)));
+    // An oversized entry is refused by `write` on its own (deleting what Redis holds); the rest go in batches.
+    const singles = new Map<number, Promise<WriteOutcome>>();
+    prepared.forEach((w, i) => { if (w.oversized) singles.set(i, this.write(w.pk, w.spec)); });
+    const batch = prepared.map((_, i) => i).filter((i) => !prepared[i].oversized);
+    for (const i of batch) if (prepared[i].compressed) this.d.stats.increment('compressed');
+    const batched: WriteOutcome[] = [];
+    for (let from = 0; from < batch.length; from += MAX_KEYS_PER_COMMAND) {
+      const chunk = batch.slice(from, from + MAX_KEYS_PER_COMMAND).map((i) => prepared[i]);
+      const answer = await onL2(link, this.d.logger, undefined, (l2) => {
+        const epoch = link.epoch ?? '';
+        return l2.writePlainMany(chunk.map((w) => ({ key: w.pk, raw: w.envelope(epoch, []), ttlMs: w.physicalTtl })));
+      }, true);
+      // Not reached: every key of the chunk is repaired in Redis before it is trusted again (as `write` marks its one key).
+      if (answer === undefined) for (const w of chunk) link.dirty.add(w.pk);
+      chunk.forEach((w, j) => { batched[batch[from + j]] = this.afterL2(w, answer); });
+    }
+    return Promise.all(prepared.map((_, i) => singles.get(i) ?? Promise.resolve(batched[i])));
+  }
+
+  /**
+   * The part of a write that needs no tier: the stamp, times and TTLs, the body serialised (and compressed) once,
+   * and the size check. Each envelope built from it only adds its header, and an untagged entry's envelope (the
+   * same text for L2 and L1 while the epoch holds) is built once.
+   */
+  private prepare(pk: string, spec: WriteSpec): PreparedWrite {
+    const stamp = this.d.fence.stamp();
     const now = Date.now();
     const ttlMs = this.withJitter(spec.ttlSeconds * 1000);
     const expiresAt = now + ttlMs;
     const physicalTtl = spec.kind === 'V' ? ttlMs + this.d.graceMs : ttlMs;
-    // The value is serialised (and compressed) once; each envelope below only adds its header, and an
-    // untagged entry's envelope (the same text for L2 and L1 while the epoch holds) is built once.
     const { body, compressed, json } = encodeBody(spec.kind, spec.value, this.d.compressAboveBytes);
     let untagged: { epoch: string; raw: string } | undefined;
     const envelope = (epoch: string, gens: readonly string[]): string => {
@@ -85,58 +165,47 @@ export class EntryWriter {
       return raw;
     };
     // The size as stored in the empty epoch with placeholder generations (what the limit is checked on).
-    const epochNow = link?.epoch ?? '';
+    const epochNow = this.d.link?.epoch ?? '';
     const probeLength = spec.tags.length === 0 ? envelope(epochNow, []).length - epochNow.length : envelope('', spec.tags.map(() => '0')).length;
-    if (probeLength * 2 > this.d.maxEntryBytes) {
-      this.d.stats.increment('oversized');
-      this.d.logger?.warn(`cache entry ${pk} exceeds maxEntryBytes; not cached`);
+    return { pk, spec, stamp, physicalTtl, envelope, compressed, json, oversized: probeLength * 2 > this.d.maxEntryBytes };
+  }
+
+  private async refuseOversized(w: PreparedWrite): Promise<WriteOutcome> {
+    const { link } = this.d;
+    this.d.stats.increment('oversized');
+    this.d.logger?.warn(`cache entry ${w.pk} exceeds maxEntryBytes; not cached`);
+    this.d.mem.clearKey(w.pk);
+    const deleted = await onL2(link, this.d.logger, w.pk, (l2) => l2.delete([w.pk]));
+    return { stored: false, l2: link && deleted !== undefined ? false : undefined, json: w.json };
+  }
+
+  /**
+   * L1 once Redis answered (`l2Answer`; `undefined`: not reached or not asked): unless Redis holds something
+   * newer, refused a fill, could not take a fill, or an invalidation arrived meanwhile (the fence) — then L1's
+   * copy could be older than what other instances read, and L1 loses it. A plain write Redis did not take is
+   * kept in L1 (and repaired in Redis on recovery); strict reads do not trust it meanwhile.
+   */
+  private afterL2(w: PreparedWrite, l2Answer: boolean | undefined): WriteOutcome {
+    const { mem, link, fence } = this.d;
+    const { pk, spec } = w;
+    const reachedFor = link !== undefined && !spec.fill?.memoryOnly;
+    if (reachedFor && (l2Answer === false || (l2Answer === undefined && spec.fill) || fence.changedSince(pk, w.stamp))) {
       mem.clearKey(pk);
-      const deleted = await onL2(link, this.d.logger, pk, (l2) => l2.delete([pk]));
-      return { stored: false, l2: link && deleted !== undefined ? false : undefined, json };
-    }
-    if (compressed) this.d.stats.increment('compressed');
-    let l2Answer: boolean | undefined;
-    if (link && spec.fill && spec.fill.lease === undefined && !spec.fill.memoryOnly) {
-      // A fill without a lease may not land in Redis, and L1 alone could outlive what Redis says.
-      mem.clearKey(pk);
-      return { stored: false, json };
-    }
-    if (link && !spec.fill?.memoryOnly) {
-      const writeL2 = (l2: RedisStore, gens: readonly string[]): Promise<boolean> => {
-        const epoch = link.epoch ?? '';
-        return l2.write({
-          key: pk, raw: envelope(epoch, gens), kind: spec.kind, version: spec.version, ttlMs: physicalTtl,
-          fill: spec.fill !== undefined, lease: spec.fill?.lease,
-          tagCheck: spec.captured?.l2 ? { tags: spec.tags, generations: spec.captured.l2 } : undefined,
-        });
-      };
-      l2Answer = await onL2(link, this.d.logger, spec.fill ? undefined : pk, (l2) => {
-        if (spec.tags.length === 0) return writeL2(l2, []);
-        if (spec.captured && !spec.captured.l2) return Promise.reject(new Error('tag generations unknown'));
-        // A plain write captures its tags' generations first (a fill captured them before loading).
-        return spec.captured?.l2 ? writeL2(l2, spec.captured.l2) : l2.captureTags(spec.tags).then((gens) => writeL2(l2, gens));
-      }, spec.fill === undefined);
-      if (l2Answer === false || (l2Answer === undefined && spec.fill) || fence.changedSince(pk, stamp)) {
-        // Redis holds something newer (or refused the fill, or a fill could not reach it), or an invalidation
-        // arrived meanwhile: L1's copy could be older than what other instances read. A plain write Redis did
-        // not take is kept in L1 (and repaired in Redis on recovery); strict reads do not trust it meanwhile.
-        mem.clearKey(pk);
-        return { stored: l2Answer ?? false, l2: l2Answer, json };
-      }
+      return { stored: l2Answer ?? false, l2: l2Answer, json: w.json };
     }
     const useL1 = this.d.l1Enabled && (spec.l1 !== false || !link);
     if (!useL1) {
       mem.clearKey(pk);
-      return { stored: l2Answer ?? false, l2: l2Answer, json };
+      return { stored: l2Answer ?? false, l2: l2Answer, json: w.json };
     }
     const l1Gens = spec.captured?.l1 ?? mem.tagGenerationsSync(spec.tags);
-    const l1Ttl = typeof spec.l1 === 'object' ? Math.min(spec.l1.ttlSeconds * 1000, physicalTtl) : physicalTtl;
+    const l1Ttl = typeof spec.l1 === 'object' ? Math.min(spec.l1.ttlSeconds * 1000, w.physicalTtl) : w.physicalTtl;
     const epoch = link?.epoch ?? '';
     const l1Accepted = mem.writeSync({
-      key: pk, raw: envelope(epoch, l1Gens), kind: spec.kind, version: spec.version, ttlMs: l1Ttl, fill: spec.fill !== undefined,
+      key: pk, raw: w.envelope(epoch, l1Gens), kind: spec.kind, version: spec.version, ttlMs: l1Ttl, fill: spec.fill !== undefined,
       tagCheck: spec.captured ? { tags: spec.tags, generations: spec.captured.l1 } : undefined,
     });
-    return { stored: l2Answer ?? l1Accepted, l2: l2Answer, json };
+    return { stored: l2Answer ?? l1Accepted, l2: l2Answer, json: w.json };
   }
 
   private withJitter(ms: number): number {

@@ -7,6 +7,33 @@
  */
 
 /**
+ * The rule both write scripts apply, as a Lua function: whether a write (`ver`, `mode` and `lease` as ARGV[2],
+ * ARGV[4] and ARGV[5] of {@link WRITE_IF_NEWER}) may replace `cur`, what the key holds (`false` if nothing).
+ */
+const MAY_REPLACE = `
+local function may_replace(cur, ver, mode, lease)
+  if mode == '2' then
+    if not cur or string.sub(cur, 1, #lease) ~= lease then return false end
+    if ver == '' and string.sub(cur, 1, 5) == 'c2|T|' then return false end
+  end
+  if ver ~= '' and cur then
+    local hk, held = string.match(cur, '^c2|([VNT])|(%d+)|')
+    if held then
+      local new, old = tonumber(ver), tonumber(held)
+      if mode == '1' then
+        if new < old then return false end
+      elseif mode == '2' then
+        if new < old or (new == old and hk ~= 'V') then return false end
+      elseif new <= old then
+        return false
+      end
+    end
+  end
+  return true
+end
+`;
+
+/**
  * Set-if-newer, guarded for fills by their lease and by the tag generations.
  * KEYS[1] = entry key, KEYS[2..n] = tag generation keys.
  * ARGV[1] = envelope, ARGV[2] = version ('' = unversioned), ARGV[3] = PX ttl ms, ARGV[4] = '1' if tombstone,
@@ -27,32 +54,51 @@
  *   same holds for a tombstone against an unversioned fill.
  * Returns 1 if written, 0 if refused.
  */
-export const WRITE_IF_NEWER = `
-local cur = redis.call('GET', KEYS[1])
-if ARGV[4] == '2' then
-  if not cur or string.sub(cur, 1, #ARGV[5]) ~= ARGV[5] then return 0 end
-  if ARGV[2] == '' and string.sub(cur, 1, 5) == 'c2|T|' then return 0 end
-end
+export const WRITE_IF_NEWER = `${MAY_REPLACE}
+if not may_replace(redis.call('GET', KEYS[1]), ARGV[2], ARGV[4], ARGV[5]) then return 0 end
 if ARGV[6] == '1' then
   for i = 2, #KEYS do
     if redis.call('GET', KEYS[i]) ~= ARGV[5 + i] then return 0 end
   end
 end
-if ARGV[2] ~= '' and cur then
-  local hk, held = string.match(cur, '^c2|([VNT])|(%d+)|')
-  if held then
-    local new, old = tonumber(ARGV[2]), tonumber(held)
-    if ARGV[4] == '1' then
-      if new < old then return 0 end
-    elseif ARGV[4] == '2' then
-      if new < old or (new == old and hk ~= 'V') then return 0 end
-    elseif new <= old then
-      return 0
-    end
-  end
-end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1
+`;
+
+/**
+ * {@link WRITE_IF_NEWER} for several keys without a tag check (the fills of one tick, see
+ * `tiers/redis-store.ts#write`): KEYS = the n entry keys; ARGV[5(i-1)+1 .. 5i] = key i's envelope, version, PX
+ * ttl, mode and lease (ARGV[1..5] of {@link WRITE_IF_NEWER}). Returns per key 1 (written), 0 (refused) or -1
+ * (the key holds another type: refused, as `WRITE_IF_NEWER`'s GET would fail on it).
+ */
+export const WRITE_IF_NEWER_MANY = `${MAY_REPLACE}
+local out = {}
+for i = 1, #KEYS do
+  local b = 5 * (i - 1)
+  local cur = redis.pcall('GET', KEYS[i])
+  if type(cur) == 'table' then
+    out[i] = -1
+  elseif may_replace(cur, ARGV[b + 2], ARGV[b + 4], ARGV[b + 5]) then
+    redis.call('SET', KEYS[i], ARGV[b + 1], 'PX', ARGV[b + 3])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+`;
+
+/**
+ * Plain writes of several keys in one command (`mset` on a single server): `SET KEYS[i] ARGV[i] PX ARGV[n + i]`
+ * for each of the n keys. Only for what a plain write would `SET` anyway (unversioned, untagged, not a fill:
+ * `WRITE_IF_NEWER` would compare nothing), so it is exactly those SETs, atomically. Returns n.
+ */
+export const SET_MANY = `
+local n = #KEYS
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[i], 'PX', ARGV[n + i])
+end
+return n
 `;
 
 /**
@@ -65,6 +111,28 @@ local v = redis.call('GET', KEYS[1])
 if v then return v end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false
+`;
+
+/**
+ * {@link GET_OR_LEASE} for several keys (the misses of one tick): KEYS = the n keys, ARGV[i] = key i's
+ * placeholder, ARGV[n + i] its PX ttl ms. Returns per key its value, `false` (nil: it held nothing and the
+ * placeholder is there now) or 0 (it holds another type: nothing placed, as `GET_OR_LEASE`'s GET would fail).
+ */
+export const GET_OR_LEASE_MANY = `
+local n = #KEYS
+local out = {}
+for i = 1, n do
+  local v = redis.pcall('GET', KEYS[i])
+  if type(v) == 'table' then
+    out[i] = 0
+  elseif v then
+    out[i] = v
+  else
+    redis.call('SET', KEYS[i], ARGV[i], 'PX', ARGV[n + i])
+    out[i] = false
+  end
+end
+return out
 `;
 
 /**

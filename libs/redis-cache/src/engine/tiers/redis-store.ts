@@ -1,15 +1,20 @@
 import type { GuardedCall, GuardedCallFlags } from '../guarded-call.js';
 import { escapeGlob } from '../key-builder.js';
 import { EXPIRE_MEMBER, HEARTBEAT, LEAVE } from '../bus/coordination-scripts.js';
-import { BUMP_TAGS, CAPTURE_TAGS, DELETE_IF_EQUALS, GET_OR_LEASE, HASH_SET_WITH_TTL, INCREMENT_WITH_TTL, INSPECT, WRITE_IF_NEWER } from '../lua-scripts.js';
+import { BUMP_TAGS, CAPTURE_TAGS, DELETE_IF_EQUALS, GET_OR_LEASE, GET_OR_LEASE_MANY, HASH_SET_WITH_TTL, INCREMENT_WITH_TTL, INSPECT, SET_MANY, WRITE_IF_NEWER, WRITE_IF_NEWER_MANY } from '../lua-scripts.js';
 import calculateSlot from 'cluster-key-slot';
 import { randomToken } from '../random-token.js';
 import { isCluster, type RedisClient } from '../redis-client.js';
 import type { CacheStore, StoreInspection, StoreWrite } from './cache-store.js';
+import { TickBatch } from './tick-batch.js';
+import { RedisCommandError } from '../cache.errors.js';
 
 /** The scripts as ioredis custom commands (EVALSHA, falling back to EVAL on NOSCRIPT). */
 interface ScriptCommands {
   cacheWriteIfNewer(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  cacheSetMany(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  cacheWriteIfNewerMany(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  cacheGetOrLeaseMany(numKeys: number, ...args: Array<string | number>): Promise<Array<string | null | 0>>;
   cacheDeleteIfEquals(key: string, raw: string): Promise<number>;
   cacheGetOrLease(key: string, placeholder: string, ttlMs: number): Promise<string | null>;
   cacheIncrement(key: string, by: number, ttlMs: number): Promise<number>;
@@ -45,6 +50,9 @@ export interface HeartbeatArgs {
 /** Defines the engine's Lua scripts on a client. */
 export function defineCacheScripts(client: RedisClient): void {
   client.defineCommand('cacheWriteIfNewer', { lua: WRITE_IF_NEWER });
+  client.defineCommand('cacheSetMany', { lua: SET_MANY });
+  client.defineCommand('cacheWriteIfNewerMany', { lua: WRITE_IF_NEWER_MANY });
+  client.defineCommand('cacheGetOrLeaseMany', { lua: GET_OR_LEASE_MANY });
   client.defineCommand('cacheDeleteIfEquals', { lua: DELETE_IF_EQUALS, numberOfKeys: 1 });
   client.defineCommand('cacheGetOrLease', { lua: GET_OR_LEASE, numberOfKeys: 1 });
   client.defineCommand('cacheIncrement', { lua: INCREMENT_WITH_TTL, numberOfKeys: 1 });
@@ -91,6 +99,9 @@ export interface RedisStoreOptions {
 export class RedisStore implements CacheStore {
   private readonly scripts: ScriptCommands;
   private readonly cluster: boolean;
+  private readonly reads?: TickBatch<string, string | undefined>;
+  private readonly leases?: TickBatch<LeaseRead, string | undefined>;
+  private readonly fills?: TickBatch<StoreWrite, boolean>;
 
   constructor(
     private readonly client: RedisClient,
@@ -99,14 +110,30 @@ export class RedisStore implements CacheStore {
   ) {
     this.scripts = client as unknown as ScriptCommands;
     this.cluster = isCluster(client);
+    // A Cluster's keys lie in different slots: each read is its own GET, auto-pipelined per master.
+    this.reads = this.cluster ? undefined : new TickBatch((keys) => this.readTick(keys), 1000);
+    this.leases = this.cluster ? undefined : new TickBatch((reads) => this.leaseTick(reads));
+    this.fills = this.cluster ? undefined : new TickBatch((writes) => this.fillTick(writes));
   }
 
   private tagKeys(tags: readonly string[]): string[] {
     return tags.map((tag) => this.options.tagPrefix + encodeURIComponent(tag));
   }
 
+  /**
+   * What `key` holds. On one server the reads of one tick go as one `MGET` (see {@link TickBatch}): one command
+   * for the L2 reads of every concurrent request, under one time bound. A key that holds a hash or counter then
+   * reads as absent, where a lone `GET` is refused by Redis (WRONGTYPE); both are a miss to the reader.
+   */
   get(key: string): Promise<string | undefined> {
+    if (this.reads) return this.reads.add(key);
     return this.guard.run('get', key, () => this.client.get(key), undefined, (value) => this.answer(key, value));
+  }
+
+  /** One tick's reads: a lone key as `GET`, several as one `MGET`. */
+  private readTick(keys: string[]): Promise<Array<string | undefined>> {
+    if (keys.length === 1) return this.guard.run('get', keys[0], () => this.client.get(keys[0]), undefined, (value) => [value ?? undefined]);
+    return this.guard.run('get', `${keys.length} keys`, () => this.client.mget(...keys), undefined, (values) => values.map((v) => v ?? undefined));
   }
 
   /**
@@ -115,7 +142,21 @@ export class RedisStore implements CacheStore {
    */
   getOrLease(key: string, placeholder: string, ttlMs: number): Promise<string | undefined> {
     const ttl = Math.max(1, Math.round(ttlMs));
+    if (this.leases) return this.leases.add({ key, placeholder, ttl });
     return this.guard.run('get', key, () => this.scripts.cacheGetOrLease(key, placeholder, ttl), undefined, (value) => this.answer(key, value));
+  }
+
+  /** One tick's miss reads: a lone one as `GET_OR_LEASE`, several as one `GET_OR_LEASE_MANY`. */
+  private leaseTick(reads: LeaseRead[]): Promise<Array<string | undefined | Error>> {
+    if (reads.length === 1) {
+      const { key, placeholder, ttl } = reads[0];
+      return this.guard.run('get', key, () => this.scripts.cacheGetOrLease(key, placeholder, ttl), undefined, (value) => [value ?? undefined]);
+    }
+    const args: Array<string | number> = reads.map((r) => r.key);
+    for (const r of reads) args.push(r.placeholder);
+    for (const r of reads) args.push(r.ttl);
+    return this.guard.run('get', `${reads.length} keys`, () => this.scripts.cacheGetOrLeaseMany(reads.length, ...args), undefined,
+      (values) => values.map((v) => (v === 0 ? wrongType('get') : v ?? undefined)));
   }
 
   private answer(key: string, value: string | null): string | undefined {
@@ -140,16 +181,49 @@ export class RedisStore implements CacheStore {
       const ttl = Math.max(1, Math.round(write.ttlMs));
       return this.guard.run('set', write.key, () => this.client.set(write.key, write.raw, 'PX', ttl), flags).then(isOk);
     }
+    // The fills of one tick without a tag check (every untagged miss) go as one script: a lease makes a fill
+    // safe to delay, as anything written to the key meanwhile refuses it.
+    if (this.fills && write.fill && !write.tagCheck && flags === undefined) return this.fills.add(write);
     const tagKeys = write.tagCheck ? this.tagKeys(write.tagCheck.tags) : [];
-    const args = [
-      write.key, ...tagKeys,
-      write.raw, write.version ?? '', Math.max(1, Math.round(write.ttlMs)), write.kind === 'T' ? '1' : write.fill ? '2' : '0',
-      write.lease ?? '', write.tagCheck ? '1' : '0', ...(write.tagCheck?.generations ?? []),
-    ];
+    const args = [write.key, ...tagKeys, ...writeArgs(write), write.tagCheck ? '1' : '0', ...(write.tagCheck?.generations ?? [])];
     const run = this.cluster
       ? () => this.scripts.cacheWriteIfNewerOne(write.key, ...args.slice(1))
       : () => this.scripts.cacheWriteIfNewer(1 + tagKeys.length, ...args);
     return this.guard.run('set', write.key, run, flags).then(isOne);
+  }
+
+  /**
+   * Whether {@link writePlainMany} sends several keys in one command here: on one server, yes; on a Cluster
+   * the keys of a batch lie in different slots, so each goes as its own {@link write}.
+   */
+  get batchesWrites(): boolean {
+    return !this.cluster;
+  }
+
+  /**
+   * Plain writes (what {@link write} would send as a plain `SET`: unversioned, untagged, not a fill) of several
+   * keys in one command (`lua-scripts.ts#SET_MANY`), atomically. Resolves `true` when Redis took them all.
+   * Only on one server (see {@link batchesWrites}).
+   */
+  writePlainMany(writes: ReadonlyArray<Pick<StoreWrite, 'key' | 'raw' | 'ttlMs'>>, flags?: GuardedCallFlags): Promise<boolean> {
+    if (this.cluster) return Promise.reject(new Error('writePlainMany: a Cluster takes one write per key'));
+    const args: Array<string | number> = writes.map((w) => w.key);
+    for (const w of writes) args.push(w.raw);
+    for (const w of writes) args.push(Math.max(1, Math.round(w.ttlMs)));
+    const label = `${writes.length} keys`;
+    return this.guard.run('set', label, () => this.scripts.cacheSetMany(writes.length, ...args), flags).then((n) => n === writes.length);
+  }
+
+  /** One tick's untagged fills: a lone one as `WRITE_IF_NEWER`, several as one `WRITE_IF_NEWER_MANY`. */
+  private fillTick(writes: StoreWrite[]): Promise<Array<boolean | Error>> {
+    if (writes.length === 1) {
+      const w = writes[0];
+      return this.guard.run('set', w.key, () => this.scripts.cacheWriteIfNewer(1, w.key, ...writeArgs(w), '0'), undefined, (n) => [n === 1]);
+    }
+    const args: Array<string | number> = writes.map((w) => w.key);
+    for (const w of writes) args.push(...writeArgs(w));
+    return this.guard.run('set', `${writes.length} keys`, () => this.scripts.cacheWriteIfNewerMany(writes.length, ...args), undefined,
+      (answers) => answers.map((n) => (n === -1 ? wrongType('set') : n === 1)));
   }
 
   /** {@link write} of a tag-checked fill on a Cluster: by version alone, then the generations read again. */
@@ -356,4 +430,21 @@ const isOk = (reply: string): boolean => reply === 'OK';
 
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + Number(b), 0);
+}
+
+/** A miss's read of one key with the lease placeholder to put there (see `RedisStore.getOrLease`). */
+interface LeaseRead {
+  key: string;
+  placeholder: string;
+  ttl: number;
+}
+
+/** ARGV[1..5] of `WRITE_IF_NEWER` for `write`: envelope, version, PX ttl, mode, lease. */
+function writeArgs(write: StoreWrite): Array<string | number> {
+  return [write.raw, write.version ?? '', Math.max(1, Math.round(write.ttlMs)), write.kind === 'T' ? '1' : write.fill ? '2' : '0', write.lease ?? ''];
+}
+
+/** What one key of a batched script gets when it holds another type (a lone command is refused with WRONGTYPE). */
+function wrongType(operation: string): RedisCommandError {
+  return new RedisCommandError(operation, 'WRONGTYPE Operation against a key holding the wrong kind of value');
 }
