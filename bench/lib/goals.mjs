@@ -82,7 +82,7 @@ function writeAndMissGoals(lib) {
 }
 
 function batchGoals(lib) {
-  return [['mget', 'mgetOneByOne', 'mget'], ['mset', 'msetOneByOne', 'mset'], ['getOrLoadMany', 'getOrLoadManyOneByOne', 'getOrLoadMany (one loader call for all misses)']].map(([op, single, text]) => {
+  return [['mget', 'mgetOneByOne', 'mget'], ['mset', 'msetOneByOne', 'mset'], ['getOrLoadMany', 'getOrLoadManyOneByOne', 'getOrLoadMany (one loader call for all misses), loader free'], ['getOrLoadManyDb', 'getOrLoadManyDbOneByOne', 'getOrLoadMany (one loader call for all misses), loader reads PostgreSQL']].map(([op, single, text]) => {
     const x = ratio(ops(lib, op, 'ours'), ops(lib, single, 'ours'));
     const oneCaller = ratio(ops(lib, `${op}@1caller`, 'ours'), ops(lib, `${single}@1caller`, 'ours'));
     const note = Number.isFinite(oneCaller) ? `keys/s with 50 callers; with one caller (latency): ${r2(oneCaller)}×` : undefined;

@@ -4,6 +4,7 @@
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import { BATCH_SIZE, LIBRARY_ADAPTERS } from './adapters.mjs';
 
 const MAX_OPS = 50_000_000;
@@ -11,6 +12,25 @@ const KEYSPACE = 1000;
 let adapter;
 let job;
 let missCounter = 0;
+/** A pool of 10 PostgreSQL connections (a typical app's) for the loaders that read bench_jobs, and its ids. */
+let db;
+let dbIds = 0;
+/** The PostgreSQL server processes of the pool's connections. */
+const backendPids = [];
+
+const JOB_COLUMNS = 'id, client_id, title, status, current_stage, scenes_completed, scenes_total, version';
+/** The loader of one key: one SELECT by id. */
+const loadJob = async (id) => (await db.query(`SELECT ${JOB_COLUMNS} FROM bench_jobs WHERE id = $1`, [id])).rows[0];
+/** The loader of several keys: one SELECT for all of them, answered in their order. */
+const loadJobs = async (ids) => {
+  const { rows } = await db.query(`SELECT ${JOB_COLUMNS} FROM bench_jobs WHERE id = ANY($1::bigint[])`, [ids]);
+  const byId = new Map(rows.map((row) => [Number(row.id), row]));
+  return ids.map((id) => byId.get(id));
+};
+const nextDbKey = () => {
+  const n = missCounter++;
+  return { key: `dbmiss${n}`, id: (n % dbIds) + 1 };
+};
 
 async function measure(fn, durationMs, concurrency) {
   const deadline = performance.now() + durationMs;
@@ -59,11 +79,30 @@ const operations = {
   getOrLoadManyOneByOne: () => adapter.getOrLoadMany && (async () => {
     for (let n = 0; n < BATCH_SIZE; n++) await adapter.getOrLoad(`bmiss${missCounter++}`, async () => ({ ...job }));
   }),
+  // The same with a loader that reads PostgreSQL (what getOrLoadMany is for: one query for all misses).
+  getOrLoadManyDb: () => adapter.getOrLoadMany && db && (() => {
+    const batch = Array.from({ length: BATCH_SIZE }, nextDbKey);
+    return adapter.getOrLoadMany(batch.map((b) => b.key), () => loadJobs(batch.map((b) => b.id)));
+  }),
+  getOrLoadManyDbOneByOne: () => adapter.getOrLoadMany && db && (async () => {
+    for (let n = 0; n < BATCH_SIZE; n++) {
+      const { key, id } = nextDbKey();
+      await adapter.getOrLoad(key, () => loadJob(id));
+    }
+  }),
 };
-const BATCH_OPS = new Set(['mget', 'mgetOneByOne', 'mset', 'msetOneByOne', 'getOrLoadMany', 'getOrLoadManyOneByOne']);
+const BATCH_OPS = new Set(['mget', 'mgetOneByOne', 'mset', 'msetOneByOne', 'getOrLoadMany', 'getOrLoadManyOneByOne', 'getOrLoadManyDb', 'getOrLoadManyDbOneByOne']);
 
-async function setup({ name, redisUrl, prefix, value }) {
+async function setup({ name, redisUrl, prefix, value, databaseUrl, jobCount }) {
   job = value;
+  if (databaseUrl && jobCount > 0) {
+    // All 10 connections opened now and kept: their server processes are the measurement's, not foreign CPU.
+    db = new pg.Pool({ connectionString: databaseUrl, max: 10, idleTimeoutMillis: 0 });
+    dbIds = jobCount;
+    const clients = await Promise.all(Array.from({ length: 10 }, () => db.connect()));
+    for (const client of clients) backendPids.push((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    for (const client of clients) client.release();
+  }
   adapter = await LIBRARY_ADAPTERS[name]({ redisUrl, prefix });
   // Fill the keyspace and read it once so that L1 holds it (for the adapters that have an L1).
   for (let i = 0; i < KEYSPACE; i++) await adapter.set(`k${i}`, job);
@@ -103,7 +142,7 @@ async function run({ op, durationMs, warmupMs, concurrency, profileTo }) {
   return result;
 }
 
-const commands = { setup, run, pid: async () => process.pid, close: async () => { await adapter?.close(); return { ok: true }; } };
+const commands = { setup, run, pids: async () => [process.pid, ...backendPids], close: async () => { await adapter?.close(); await db?.end(); return { ok: true }; } };
 
 process.on('message', (msg) => {
   const reply = (payload) => process.send?.({ id: msg.id, ...payload });

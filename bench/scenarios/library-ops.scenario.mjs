@@ -21,7 +21,8 @@ export const LIBRARY_OPS = { getL1: 'get, L1 hit', getL2: 'get, L2 hit', getOrLo
 export const BATCH_OPS = {
   mget: { label: `mget of ${BATCH_SIZE} keys (L2)`, oneByOne: 'mgetOneByOne' },
   mset: { label: `mset of ${BATCH_SIZE} keys`, oneByOne: 'msetOneByOne' },
-  getOrLoadMany: { label: `getOrLoadMany of ${BATCH_SIZE} misses`, oneByOne: 'getOrLoadManyOneByOne' },
+  getOrLoadMany: { label: `getOrLoadMany of ${BATCH_SIZE} misses (loader free)`, oneByOne: 'getOrLoadManyOneByOne' },
+  getOrLoadManyDb: { label: `getOrLoadMany of ${BATCH_SIZE} misses (loader reads PostgreSQL)`, oneByOne: 'getOrLoadManyDbOneByOne' },
 };
 
 const BATCH_OP_NAMES = new Set(Object.entries(BATCH_OPS).flatMap(([op, b]) => [op, b.oneByOne]));
@@ -56,8 +57,9 @@ export async function libraryOps(ctx) {
     for (const name of Object.keys(LIBRARY_ADAPTERS)) {
       const worker = new ChildWorker(workerPath, { timeoutMs: 120_000 });
       try {
-        await worker.run('setup', { name, redisUrl: ctx.redisUrl, prefix: `${ctx.prefix}lib:`, value: ctx.template });
-        pids[name] = await worker.run('pid');
+        await worker.run('setup', { name, redisUrl: ctx.redisUrl, prefix: `${ctx.prefix}lib:`, value: ctx.template, databaseUrl: ctx.db?.url, jobCount: ctx.ids?.length });
+        // The worker and the PostgreSQL server processes of its pool (the loaders' work, not another program's).
+        pids[name] = await worker.run('pids');
         workers[name] = worker;
       } catch (error) {
         errors[name] = error instanceof Error ? error.message : String(error);
@@ -70,7 +72,7 @@ export async function libraryOps(ctx) {
       let best;
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         await probe.refuseIfMonitored();
-        const foreign = startForeignCpu([process.pid, pids[name], probe.pid]);
+        const foreign = startForeignCpu([process.pid, ...pids[name], probe.pid]);
         const r = await workers[name].run('run', { op, durationMs: libSec * 1000, warmupMs: ctx.opts.libWarmupMs, concurrency: 50, ...extra });
         if (r.unsupported) return r;
         r.foreignCpu = foreign();
