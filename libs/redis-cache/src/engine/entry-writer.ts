@@ -3,6 +3,7 @@ import type { CacheStatsCounter } from './cache-stats.js';
 import type { CacheLogger, CacheSetOptions } from './cache.types.js';
 import { encodeBody, encodeWithBody, type EntryKind } from './envelope.js';
 import { onL2 } from './l2-call.js';
+import { MAX_KEYS_PER_SCRIPT } from './lua-scripts.js';
 import type { RedisLink } from './redis-link.js';
 import type { MemoryStore } from './tiers/memory-store.js';
 import type { RedisStore } from './tiers/redis-store.js';
@@ -53,10 +54,6 @@ export interface EntryWriterDeps {
   fence: InvalidationFence;
   logger?: CacheLogger;
 }
-
-/** Keys per `SET_MANY` command: a larger batch goes as several, so one script never holds Redis for long. */
-const MAX_KEYS_PER_COMMAND = 100;
-
 
 /** A write prepared by `EntryWriter.prepare`: everything but the tiers. */
 interface PreparedWrite {
@@ -129,13 +126,13 @@ export class EntryWriter {
     const batch = prepared.map((_, i) => i).filter((i) => !prepared[i].oversized);
     for (const i of batch) if (prepared[i].compressed) this.d.stats.increment('compressed');
     const batched: WriteOutcome[] = [];
-    for (let from = 0; from < batch.length; from += MAX_KEYS_PER_COMMAND) {
-      const chunk = batch.slice(from, from + MAX_KEYS_PER_COMMAND).map((i) => prepared[i]);
+    for (let from = 0; from < batch.length; from += MAX_KEYS_PER_SCRIPT) {
+      const chunk = batch.slice(from, from + MAX_KEYS_PER_SCRIPT).map((i) => prepared[i]);
       const answer = await onL2(link, this.d.logger, undefined, (l2) => {
         const epoch = link.epoch ?? '';
         return l2.writePlainMany(chunk.map((w) => ({ key: w.pk, raw: w.envelope(epoch, []), ttlMs: w.physicalTtl })));
       }, true);
-      // Not reached: every key of the chunk is repaired in Redis before it is trusted again (as `write` marks its one key).
+      // Redis did not answer: every key of the chunk is repaired before Redis is trusted again (as `write` marks its one key).
       if (answer === undefined) for (const w of chunk) link.dirty.add(w.pk);
       chunk.forEach((w, j) => { batched[batch[from + j]] = this.afterL2(w, answer); });
     }

@@ -88,6 +88,9 @@ end
 return out
 `;
 
+/** Keys per call of a many-key script (`SET_MANY`, `*_MANY`): a larger batch goes as several, so one script never holds Redis for long. */
+export const MAX_KEYS_PER_SCRIPT = 100;
+
 /**
  * Plain writes of several keys in one command (`mset` on a single server): `SET KEYS[i] ARGV[i] PX ARGV[n + i]`
  * for each of the n keys. Only for what a plain write would `SET` anyway (unversioned, untagged, not a fill:

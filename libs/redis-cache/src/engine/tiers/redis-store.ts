@@ -1,7 +1,7 @@
 import type { GuardedCall, GuardedCallFlags } from '../guarded-call.js';
 import { escapeGlob } from '../key-builder.js';
 import { EXPIRE_MEMBER, HEARTBEAT, LEAVE } from '../bus/coordination-scripts.js';
-import { BUMP_TAGS, CAPTURE_TAGS, DELETE_IF_EQUALS, GET_OR_LEASE, GET_OR_LEASE_MANY, HASH_SET_WITH_TTL, INCREMENT_WITH_TTL, INSPECT, SET_MANY, WRITE_IF_NEWER, WRITE_IF_NEWER_MANY } from '../lua-scripts.js';
+import { BUMP_TAGS, CAPTURE_TAGS, DELETE_IF_EQUALS, GET_OR_LEASE, GET_OR_LEASE_MANY, HASH_SET_WITH_TTL, INCREMENT_WITH_TTL, INSPECT, MAX_KEYS_PER_SCRIPT, SET_MANY, WRITE_IF_NEWER, WRITE_IF_NEWER_MANY } from '../lua-scripts.js';
 import calculateSlot from 'cluster-key-slot';
 import { randomToken } from '../random-token.js';
 import { isCluster, type RedisClient } from '../redis-client.js';
@@ -112,8 +112,8 @@ export class RedisStore implements CacheStore {
     this.cluster = isCluster(client);
     // A Cluster's keys lie in different slots: each read is its own GET, auto-pipelined per master.
     this.reads = this.cluster ? undefined : new TickBatch((keys) => this.readTick(keys), 1000);
-    this.leases = this.cluster ? undefined : new TickBatch((reads) => this.leaseTick(reads));
-    this.fills = this.cluster ? undefined : new TickBatch((writes) => this.fillTick(writes));
+    this.leases = this.cluster ? undefined : new TickBatch((reads) => this.leaseTick(reads), MAX_KEYS_PER_SCRIPT);
+    this.fills = this.cluster ? undefined : new TickBatch((writes) => this.fillTick(writes), MAX_KEYS_PER_SCRIPT);
   }
 
   private tagKeys(tags: readonly string[]): string[] {
@@ -184,6 +184,11 @@ export class RedisStore implements CacheStore {
     // The fills of one tick without a tag check (every untagged miss) go as one script: a lease makes a fill
     // safe to delay, as anything written to the key meanwhile refuses it.
     if (this.fills && write.fill && !write.tagCheck && flags === undefined) return this.fills.add(write);
+    return this.writeIfNewer(write, flags);
+  }
+
+  /** One write through `WRITE_IF_NEWER` (its one-key form on a Cluster). */
+  private writeIfNewer(write: StoreWrite, flags?: GuardedCallFlags): Promise<boolean> {
     const tagKeys = write.tagCheck ? this.tagKeys(write.tagCheck.tags) : [];
     const args = [write.key, ...tagKeys, ...writeArgs(write), write.tagCheck ? '1' : '0', ...(write.tagCheck?.generations ?? [])];
     const run = this.cluster
@@ -216,10 +221,7 @@ export class RedisStore implements CacheStore {
 
   /** One tick's untagged fills: a lone one as `WRITE_IF_NEWER`, several as one `WRITE_IF_NEWER_MANY`. */
   private fillTick(writes: StoreWrite[]): Promise<Array<boolean | Error>> {
-    if (writes.length === 1) {
-      const w = writes[0];
-      return this.guard.run('set', w.key, () => this.scripts.cacheWriteIfNewer(1, w.key, ...writeArgs(w), '0'), undefined, (n) => [n === 1]);
-    }
+    if (writes.length === 1) return this.writeIfNewer(writes[0]).then((written) => [written]);
     const args: Array<string | number> = writes.map((w) => w.key);
     for (const w of writes) args.push(...writeArgs(w));
     return this.guard.run('set', `${writes.length} keys`, () => this.scripts.cacheWriteIfNewerMany(writes.length, ...args), undefined,

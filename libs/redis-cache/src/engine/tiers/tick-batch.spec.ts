@@ -3,7 +3,7 @@ import { TickBatch } from './tick-batch.js';
 
 describe('TickBatch', () => {
   /** A batch whose flush records what it was given and answers each item doubled (an Error for negative ones). */
-  const recording = (max?: number) => {
+  const recording = (max = 100) => {
     const flushes: number[][] = [];
     const batch = new TickBatch<number, number>(async (items) => {
       flushes.push(items);
@@ -25,7 +25,7 @@ describe('TickBatch', () => {
     const outcomes = await Promise.allSettled([1, -2, 3].map((n) => batch.add(n)));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toEqual(new Error('bad -2'));
-    const failing = new TickBatch<number, number>(async () => { throw new Error('connection lost'); });
+    const failing = new TickBatch<number, number>(async () => { throw new Error('connection lost'); }, 100);
     const all = await Promise.allSettled([1, 2].map((n) => failing.add(n)));
     expect(all.map((o) => (o as PromiseRejectedResult).reason?.message)).toEqual(['connection lost', 'connection lost']);
   });

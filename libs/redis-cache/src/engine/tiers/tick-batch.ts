@@ -7,10 +7,10 @@ interface Waiter<I, O> {
 
 /**
  * Gathers the calls made in one tick of the event loop and answers them with one call of `flush` (the
- * DataLoader pattern): the L2 reads of concurrent requests become one `MGET` instead of one `GET` each, which
- * costs the client and Redis a fraction per key (`BENCHMARKS.md`, "get, L2 hit"). A caller alone in its tick
- * is flushed alone. The flush runs on `process.nextTick`, as ioredis' auto-pipelining does: a call is delayed
- * past the rest of its tick, never reordered before a command issued earlier in it.
+ * DataLoader pattern): the L2 reads of concurrent requests become one `MGET` instead of one `GET` each. A caller
+ * alone in its tick is flushed alone. The flush runs on `process.nextTick`, before ioredis' auto-pipeline sends
+ * (on `setImmediate`): a call is delayed past the rest of its tick, never sent ahead of a command issued
+ * earlier in it.
  *
  * `flush` answers the items in their order — an `Error` in an item's place rejects that caller alone; if `flush`
  * rejects, every caller of that batch gets its error.
@@ -18,8 +18,8 @@ interface Waiter<I, O> {
 export class TickBatch<I, O> {
   private pending: Array<Waiter<I, O>> = [];
 
-  /** `max`: a batch that reaches this many calls is flushed at once (one script never holds Redis for long). */
-  constructor(private readonly flush: (items: I[]) => Promise<Array<O | Error>>, private readonly max = 100) {}
+  /** `max`: a batch that reaches this many calls is flushed at once (one command never holds Redis for long). */
+  constructor(private readonly flush: (items: I[]) => Promise<Array<O | Error>>, private readonly max: number) {}
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
