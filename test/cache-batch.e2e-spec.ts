@@ -250,6 +250,18 @@ describe('the Redis calls of one tick on one server: one command for all', () =>
       monitor.disconnect();
       for (const key of misses) expect(await reader.get(key)).toEqual({ key });
       expect(loads).toHaveLength(31);
+
+      // A fill sent in a batch is still refused by its lease when the key was written while it loaded: every
+      // loader waits for the same write (after the leases were placed), so all ten fills leave in one tick.
+      const raced = Array.from({ length: 10 }, (_, i) => writer.key('raced', i));
+      let written: Promise<unknown> | undefined;
+      await Promise.all(raced.map((key) => writer.getOrLoad(key, async () => {
+        written ??= reader.set(raced[3], { key: raced[3], by: 'writer' });
+        await written;
+        return { key };
+      }, { ttl: 30 })));
+      expect(await reader.get(raced[3])).toEqual({ key: raced[3], by: 'writer' });
+      expect(await reader.get(raced[4])).toEqual({ key: raced[4] });
     } finally {
       await Promise.all([writer.close(), reader.close()]);
       admin.disconnect();
