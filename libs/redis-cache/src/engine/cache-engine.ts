@@ -1,4 +1,4 @@
-import { Coherence } from './bus/coherence.js';
+import { type AnnouncedAhead, Coherence } from './bus/coherence.js';
 import type { BusInvalidation } from './bus/bus-message.js';
 import type {
   CacheEngineOptions, CacheResult, CacheSetOptions, CacheStats, CircuitState, EntryChange, EntryWatchOptions, GetOrLoadOptions,
@@ -259,8 +259,11 @@ export class CacheEngine {
    */
   private async update(pk: string, spec: WriteSpec): Promise<boolean> {
     this.beforeWrite(pk);
-    const outcome = await this.writer.write(pk, spec);
-    await this.coherence.settle({ op: 'keys', keys: [pk] }, outcome.l2 !== undefined);
+    const message: BusInvalidation = { op: 'keys', keys: [pk] };
+    // A plain SET is announced as soon as it is on its way: Redis runs it before the announcement's PUBLISH.
+    let announced: AnnouncedAhead | undefined;
+    const outcome = await this.writer.write(pk, spec, () => { announced = this.coherence.announceAhead(message); });
+    await this.coherence.settle(message, outcome.l2 !== undefined, announced);
     return outcome.stored;
   }
 

@@ -6,6 +6,7 @@ import { onL2 } from './l2-call.js';
 import { MAX_KEYS_PER_SCRIPT } from './lua-scripts.js';
 import type { RedisLink } from './redis-link.js';
 import type { MemoryStore } from './tiers/memory-store.js';
+import type { StoreWrite } from './tiers/cache-store.js';
 import type { RedisStore } from './tiers/redis-store.js';
 
 /** One entry to write. */
@@ -78,7 +79,12 @@ interface PreparedWrite {
 export class EntryWriter {
   constructor(private readonly d: EntryWriterDeps) {}
 
-  async write(pk: string, spec: WriteSpec): Promise<WriteOutcome> {
+  /**
+   * Writes one entry. `onSent` is called, synchronously, right after the L2 write was handed to the data
+   * connection as a command that Redis runs before any PUBLISH issued after it there (see
+   * `RedisStore.publishesAfter`); never for any other write.
+   */
+  async write(pk: string, spec: WriteSpec, onSent?: () => void): Promise<WriteOutcome> {
     const { link, fence } = this.d;
     if (spec.readStamp !== undefined && fence.changedSince(pk, spec.readStamp)) return { stored: false };
     const w = this.prepare(pk, spec);
@@ -93,11 +99,14 @@ export class EntryWriter {
     if (link && !spec.fill?.memoryOnly) {
       const writeL2 = (l2: RedisStore, gens: readonly string[]): Promise<boolean> => {
         const epoch = link.epoch ?? '';
-        return l2.write({
+        const write: StoreWrite = {
           key: pk, raw: w.envelope(epoch, gens), kind: spec.kind, version: spec.version, ttlMs: w.physicalTtl,
           fill: spec.fill !== undefined, lease: spec.fill?.lease,
           tagCheck: spec.captured?.l2 ? { tags: spec.tags, generations: spec.captured.l2 } : undefined,
-        });
+        };
+        const sent = l2.write(write);
+        if (onSent && l2.publishesAfter(write)) onSent();
+        return sent;
       };
       l2Answer = await onL2(link, this.d.logger, spec.fill ? undefined : pk, (l2) => {
         if (spec.tags.length === 0) return writeL2(l2, []);

@@ -8,7 +8,6 @@ interface Batch {
   parts: SingleInvalidation[];
   items: number;
   callers: Array<{ resolve: (outcome: BroadcastOutcome) => void; reject: (error: unknown) => void }>;
-  timer?: NodeJS.Immediate;
 }
 
 /** Above this many keys, tags and prefixes a batch leaves at once (bounds the message size). */
@@ -19,9 +18,12 @@ const DEFAULT_MAX_ITEMS = 1000;
  * Fifty concurrent `set`s cost one PUBLISH, one ack per peer and one wait, instead of fifty of each; a key
  * write and a tag invalidation started together (`Promise.all`) leave as one `many` message.
  *
- * The batch flushes on `setImmediate`, after the current I/O callbacks and every microtask they queued — so
- * the replies of one pipelined Redis round trip, resolved in one go, land in one batch — at the cost of one
- * loop turn of latency for a lone announcement. Every caller resolves with the batch's outcome, which is
+ * The batch flushes on `process.nextTick`, once the callbacks and microtasks running now are done — so the
+ * replies of one pipelined Redis round trip, which ioredis resolves in one go, land in one batch — and before
+ * ioredis writes the commands issued in this turn (its auto-pipeline flushes on `setImmediate`): the PUBLISH
+ * joins the pipeline of the writes announced ahead of their answers (`Coherence.announceAhead`), after them,
+ * instead of waiting for that pipeline's replies (ioredis keeps one auto-pipeline in flight per connection).
+ * Every caller resolves with the batch's outcome, which is
  * exactly its own guarantee: its invalidation was in the message the peers acked (or whose lease ran out).
  * Strict and eventual announcements are batched apart, so an eventual one never waits for acks.
  */
@@ -41,8 +43,9 @@ export class AnnouncementBatcher {
     }
     if (!batch) {
       const fresh: Batch = { parts: [], items: 0, callers: [] };
-      fresh.timer = setImmediate(() => this.flush(strict));
       this.pending.set(strict, fresh);
+      // Unless it already left (full, or on close).
+      process.nextTick(() => { if (this.pending.get(strict) === fresh) this.flush(strict); });
       batch = fresh;
     }
     batch.parts.push(...parts);
@@ -60,7 +63,6 @@ export class AnnouncementBatcher {
     const batch = this.pending.get(strict);
     if (!batch) return;
     this.pending.delete(strict);
-    clearImmediate(batch.timer);
     this.broadcast(mergeInvalidations(batch.parts), strict).then(
       (outcome) => { for (const caller of batch.callers) caller.resolve(outcome); },
       (error: unknown) => { for (const caller of batch.callers) caller.reject(error); },

@@ -13,8 +13,11 @@ import { ChangeHints } from './change-hints.js';
 import { clusterSlot } from './cluster-slot.js';
 import { coordinationNames } from './coordination-keys.js';
 import { Coordinator } from './coordinator.js';
-import { InvalidationBus } from './invalidation-bus.js';
+import { type BroadcastOutcome, InvalidationBus } from './invalidation-bus.js';
 import { InvalidationFence } from './invalidation-fence.js';
+
+/** An announcement sent ahead of its write's answer (see {@link Coherence.announceAhead}): how it ended. */
+export type AnnouncedAhead = Promise<{ outcome: BroadcastOutcome } | { error: unknown }>;
 
 /** Dependencies of {@link Coherence}. */
 export interface CoherenceDeps {
@@ -247,12 +250,12 @@ export class Coherence {
    * recovery) and, if strict, this instance goes dark and resolves only once every peer has stopped
    * trusting its cache (`Coordinator.goDark`).
    */
-  async settle(message: BusInvalidation, reachedRedis: boolean): Promise<void> {
+  async settle(message: BusInvalidation, reachedRedis: boolean, announced?: AnnouncedAhead): Promise<void> {
     if (!this.deps.link || !this.coordinator) {
       this.hints.emit(message);
       return;
     }
-    const settling = this.settleOnce(message, reachedRedis);
+    const settling = this.settleOnce(message, reachedRedis, announced);
     this.settling.add(settling);
     try {
       await settling;
@@ -273,12 +276,30 @@ export class Coherence {
     return (this.bus?.leaseValid() ?? false) && this.coordinator!.trusted();
   }
 
-  private async settleOnce(message: BusInvalidation, reachedRedis: boolean): Promise<void> {
+  /**
+   * Announces a write as soon as its command is on the data connection, before Redis answers it — for a write
+   * that `RedisStore.publishesAfter` says Redis runs before the PUBLISH the bus then sends on that same
+   * connection. So when a peer drops its copy, Redis already holds the new value, as when the announcement
+   * follows the answer; the write's round trip and the announcement's overlap instead of following each
+   * other. Pass the result to {@link settle}, which waits for it as for its own announcement (acks waited for
+   * under the strict policy even should Redis then not answer the write: that write is held as dirty anyway).
+   * Never rejects: a failure is handed to `settle`. `undefined` without a bus.
+   */
+  announceAhead(message: BusInvalidation): AnnouncedAhead | undefined {
+    if (!this.batcher || !this.coordinator) return undefined;
+    return this.batcher.announce(message, this.isStrict(message)).then((outcome) => ({ outcome }), (error: unknown) => ({ error }));
+  }
+
+  private async settleOnce(message: BusInvalidation, reachedRedis: boolean, announced?: AnnouncedAhead): Promise<void> {
     const link = this.deps.link!;
     if (!this.coordinator) return;
     const strict = this.isStrict(message);
     let confirmed = reachedRedis;
-    if (this.batcher) {
+    if (announced) {
+      const ahead = await announced;
+      if ('error' in ahead) throw ahead.error;
+      if (ahead.outcome === 'unreachable') confirmed = false;
+    } else if (this.batcher) {
       const outcome = await this.batcher.announce(message, strict && reachedRedis);
       if (outcome === 'unreachable') confirmed = false;
     }

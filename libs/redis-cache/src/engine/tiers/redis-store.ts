@@ -175,7 +175,7 @@ export class RedisStore implements CacheStore {
    */
   write(write: StoreWrite, flags?: GuardedCallFlags): Promise<boolean> {
     if (this.cluster && write.tagCheck) return this.writeThenCheckTags(write, write.tagCheck, flags);
-    if (write.version === undefined && !write.fill && write.kind !== 'T' && !write.tagCheck) {
+    if (isPlainWrite(write)) {
       // Unversioned, not a fill, no tag check: WRITE_IF_NEWER would compare nothing and SET, so SET it is
       // (no script: one plain command, no Lua call).
       const ttl = Math.max(1, Math.round(write.ttlMs));
@@ -185,6 +185,18 @@ export class RedisStore implements CacheStore {
     // safe to delay, as anything written to the key meanwhile refuses it.
     if (this.fills && write.fill && !write.tagCheck && flags === undefined) return this.fills.add(write);
     return this.writeIfNewer(write, flags);
+  }
+
+  /**
+   * Whether {@link write} hands `write` to the data connection the moment it is called (or refuses it then:
+   * circuit open, not connected), as the one plain command it is (a `SET`, no script, on one server): then a
+   * {@link publish} issued after that call is executed by Redis after the write — both go through the same
+   * connection's auto-pipeline, in order. Not a
+   * script (an `EVALSHA` answered `NOSCRIPT` is sent again as `EVAL`, after anything issued meanwhile), not a
+   * gathered fill (sent on the next tick), not on a Cluster (the channel's node is not the key's).
+   */
+  publishesAfter(write: StoreWrite): boolean {
+    return !this.cluster && isPlainWrite(write);
   }
 
   /** One write through `WRITE_IF_NEWER` (its one-key form on a Cluster). */
@@ -439,6 +451,11 @@ interface LeaseRead {
   key: string;
   placeholder: string;
   ttl: number;
+}
+
+/** A write that compares nothing: unversioned, not a fill, no tag check, not a tombstone (a plain `SET`). */
+function isPlainWrite(write: StoreWrite): boolean {
+  return write.version === undefined && !write.fill && write.kind !== 'T' && !write.tagCheck;
 }
 
 /** ARGV[1..5] of `WRITE_IF_NEWER` for `write`: envelope, version, PX ttl, mode, lease. */
