@@ -24,8 +24,8 @@ function coldTable(cold) {
 }
 
 function mixTable(mix) {
-  const rows = Object.entries(mix).map(([name, r]) => `| ${HTTP_VARIANTS[name].label} | ${fmt(r.polls)} (${r.failedPolls} failed) | ${fmt(r.patches)} (${r.failedPatches} failed) | ${r.db.reads} | ${fmt(r.readsPer1000Polls, 1)} | ${fmt(r.dbHitRate, 1)} % | ${r.cacheHitRate === undefined ? '–' : `${fmt(r.cacheHitRate, 1)} %`} | ${fmt(r.pollP99, 1)} |`);
-  return ['| variant | polls | progress updates | poll reads | reads per 1 000 polls | hit rate (from PostgreSQL) | hit rate (its own stats) | poll p99 ms |', '|---|---:|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
+  const rows = Object.entries(mix).map(([name, r]) => `| ${HTTP_VARIANTS[name].label} | ${fmt(r.polls)} (${r.failedPolls} failed) | ${fmt(r.patches)} (${r.failedPatches} failed) | ${r.db.reads} | ${fmt(r.readsPer1000Polls, 1)} | ${fmt(r.dbHitRate, 1)} % | ${r.cacheHitRate === undefined ? '–' : `${fmt(r.cacheHitRate, 1)} %`} | ${fmt(r.pollP99, 1)} | ${r.patchP99 === undefined ? '–' : fmt(r.patchP99, 1)} |`);
+  return ['| variant | polls | progress updates | poll reads | reads per 1 000 polls | hit rate (from PostgreSQL) | hit rate (its own stats) | poll p99 ms | update p99 ms |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
 function outageTable(outage) {
