@@ -244,8 +244,9 @@ export class Coherence {
 
   /**
    * Makes a local write safe for every instance before the caller acknowledges it. `reachedRedis`: Redis
-   * answered the write (it took it, or refused it as older). Then the other instances are told and, for a
-   * strict write, waited for (acks, or their leases running out). When Redis did not take the write or the
+   * answered the write (it took it, or refused it as older). Then the other instances are told — unless
+   * `announced`: they were told as the write left (see {@link announceAhead}) — and, for a strict write,
+   * waited for (acks, or their leases running out). When Redis did not take the write or the
    * announcement could not be published, the write is remembered as dirty (repaired and re-announced on
    * recovery) and, if strict, this instance goes dark and resolves only once every peer has stopped
    * trusting its cache (`Coordinator.goDark`).
