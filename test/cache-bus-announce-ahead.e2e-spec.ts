@@ -36,12 +36,13 @@ async function writerAndPeer(): Promise<{ writer: CacheEngine; peer: CacheEngine
 }
 
 describe('announcing a plain set ahead of its answer', () => {
-  it('a plain set waits about one round trip through the delay, a versioned one (announced after its answer) two', async () => {
+  it('a plain set or delete waits about one round trip through the delay, a versioned set (announced after its answer) two', async () => {
     const { writer, peer, proxy } = await writerAndPeer();
     proxy.delayMs = DELAY_MS;
     const key = writer.key('job', 1);
     const plainMs: number[] = [];
     const versionedMs: number[] = [];
+    const deleteMs: number[] = [];
     for (let round = 1; round <= 7; round += 1) {
       await peer.get(key); // the peer holds the key in L1: the writer must wait for its ack
       let started = performance.now();
@@ -53,9 +54,15 @@ describe('announcing a plain set ahead of its answer', () => {
       expect(await writer.set(key, { round }, { version: round })).toBe(true);
       versionedMs.push(performance.now() - started);
       expect(await peer.get(key)).toEqual({ round });
+
+      // A plain delete (an UNLINK) is announced as it leaves too.
+      started = performance.now();
+      await writer.delete(key);
+      deleteMs.push(performance.now() - started);
+      expect(await peer.get(key)).toBeUndefined();
     }
     const list = (samples: number[]) => samples.map((ms) => ms.toFixed(0)).join(', ');
-    console.log(`announce ahead: plain sets ${list(plainMs)} ms, versioned sets ${list(versionedMs)} ms, one-way delay ${DELAY_MS} ms`);
+    console.log(`announce ahead: plain sets ${list(plainMs)} ms, versioned sets ${list(versionedMs)} ms, deletes ${list(deleteMs)} ms, one-way delay ${DELAY_MS} ms`);
     // The fastest of each: a write issued while another pipeline of the writer's is in flight (a heartbeat)
     // leaves only once that one's replies are in (ioredis keeps one in flight), one round trip more.
     // Versioned: the script's round trip, then the PUBLISH and its acks' — at least four one-way delays.
@@ -63,11 +70,12 @@ describe('announcing a plain set ahead of its answer', () => {
     // Plain: SET and PUBLISH leave together; the answer and the ack come back together — two delays, plus
     // scheduling. Sent one after the other, it would take four, like the versioned write.
     expect(Math.min(...plainMs)).toBeLessThan(3 * DELAY_MS);
+    expect(Math.min(...deleteMs)).toBeLessThan(3 * DELAY_MS);
     expect(writer.getStats().busAckTimeouts).toBe(0);
     proxy.delayMs = 0; // closing need not wait for it
   });
 
-  it('a peer reading in a loop through plain sets, untagged and tagged, never reads an acknowledged value older', async () => {
+  it('a peer reading in a loop through plain sets, untagged and tagged, and deletes never reads an acknowledged value older', async () => {
     const { writer, peer, proxy } = await writerAndPeer();
     proxy.delayMs = DELAY_MS / 4;
     const keys = [writer.key('job', 1), writer.key('job', 2)];
@@ -92,6 +100,10 @@ describe('announcing a plain set ahead of its answer', () => {
         expect(await writer.set(key, { round }, { tags })).toBe(true);
         const seen = await peer.getEntry<{ round: number }>(key);
         if (seen?.value?.round !== round) stale += 1;
+        if (round % 5 === 0) {
+          await writer.delete(key);
+          if ((await peer.get(key)) !== undefined) stale += 1;
+        }
       }
     } finally {
       reading = false;

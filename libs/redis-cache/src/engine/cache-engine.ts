@@ -238,9 +238,16 @@ export class CacheEngine {
       });
       return;
     }
-    this.coherence.apply({ op: 'keys', keys: [pk] });
-    const deleted = await this.l2(pk, (l2) => l2.delete([pk]));
-    await this.coherence.settle({ op: 'keys', keys: [pk] }, deleted !== undefined);
+    const message: BusInvalidation = { op: 'keys', keys: [pk] };
+    this.coherence.apply(message);
+    // Announced as soon as the UNLINK is on its way (as a plain set is, see `update`).
+    let announced: AnnouncedAhead | undefined;
+    const deleted = await this.l2(pk, (l2) => {
+      const sent = l2.delete([pk]);
+      if (l2.publishesAfter('delete')) announced = this.coherence.announceAhead(message);
+      return sent;
+    });
+    await this.coherence.settle(message, deleted !== undefined, announced);
   }
 
   /**

@@ -188,15 +188,15 @@ export class RedisStore implements CacheStore {
   }
 
   /**
-   * Whether {@link write} hands `write` to the data connection the moment it is called (or refuses it then:
-   * circuit open, not connected), as the one plain command it is (a `SET`, no script, on one server): then a
-   * {@link publish} issued after that call is executed by Redis after the write — both go through the same
-   * connection's auto-pipeline, in order. Not a
-   * script (an `EVALSHA` answered `NOSCRIPT` is sent again as `EVAL`, after anything issued meanwhile), not a
-   * gathered fill (sent on the next tick), not on a Cluster (the channel's node is not the key's).
+   * Whether {@link write} (or {@link delete}, `'delete'`) hands its command to the data connection the moment
+   * it is called (or refuses it then: circuit open, not connected), as the one plain command it is (a `SET`, an
+   * `UNLINK`; no script; on one server): then a {@link publish} issued after that call is executed by Redis
+   * after it — both go through the same connection's auto-pipeline, in order. Not a script (an `EVALSHA`
+   * answered `NOSCRIPT` is sent again as `EVAL`, after anything issued meanwhile), not a gathered fill (sent on
+   * the next tick), not on a Cluster (the channel's node is not the key's).
    */
-  publishesAfter(write: StoreWrite): boolean {
-    return !this.cluster && isPlainWrite(write);
+  publishesAfter(command: StoreWrite | 'delete'): boolean {
+    return !this.cluster && (command === 'delete' || isPlainWrite(command));
   }
 
   /** One write through `WRITE_IF_NEWER` (its one-key form on a Cluster). */
