@@ -5,9 +5,10 @@ import { live } from './support/bus-engines.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 /**
- * A plain `set` (no version, no tags) is announced on the bus as soon as its `SET` is on the data connection,
- * not after Redis answered it (`Coherence.announceAhead`): Redis runs the `SET` before the PUBLISH sent after it
- * on that connection, so the two round trips overlap and a peer that drops its copy already reads the new value.
+ * A plain `set` (no version; with tags, once their generations were read) and a plain `delete` are announced on
+ * the bus as soon as their `SET` / `UNLINK` is on the data connection, not after Redis answered it
+ * (`Coherence.announceAhead`): Redis runs the command before the PUBLISH sent after it on that connection, so
+ * the two round trips overlap and a peer that drops its copy already reads the new value.
  * The writer reaches the shared Redis through a proxy that delays every chunk; its peer is direct.
  */
 const REDIS_URL = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -35,7 +36,7 @@ async function writerAndPeer(): Promise<{ writer: CacheEngine; peer: CacheEngine
   return { writer, peer, proxy };
 }
 
-describe('announcing a plain set ahead of its answer', () => {
+describe('announcing a plain set or delete ahead of its answer', () => {
   it('a plain set or delete waits about one round trip through the delay, a versioned set (announced after its answer) two', async () => {
     const { writer, peer, proxy } = await writerAndPeer();
     proxy.delayMs = DELAY_MS;
