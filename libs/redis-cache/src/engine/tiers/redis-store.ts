@@ -130,10 +130,10 @@ export class RedisStore implements CacheStore {
     return this.guard.run('get', key, () => this.client.get(key), undefined, (value) => this.answer(key, value));
   }
 
-  /** One tick's reads: a lone key as `GET`, several as one `MGET`. */
+  /** One tick's reads: a lone key as `GET`, several as one `MGET`; each answer checked as a lone read's is. */
   private readTick(keys: string[]): Promise<Array<string | undefined>> {
-    if (keys.length === 1) return this.guard.run('get', keys[0], () => this.client.get(keys[0]), undefined, (value) => [value ?? undefined]);
-    return this.guard.run('get', `${keys.length} keys`, () => this.client.mget(...keys), undefined, (values) => values.map((v) => v ?? undefined));
+    if (keys.length === 1) return this.guard.run('get', keys[0], () => this.client.get(keys[0]), undefined, (value) => [this.answer(keys[0], value)]);
+    return this.guard.run('get', `${keys.length} keys`, () => this.client.mget(...keys), undefined, (values) => this.answers(keys, values));
   }
 
   /**
@@ -150,18 +150,27 @@ export class RedisStore implements CacheStore {
   private leaseTick(reads: LeaseRead[]): Promise<Array<string | undefined | Error>> {
     if (reads.length === 1) {
       const { key, placeholder, ttl } = reads[0];
-      return this.guard.run('get', key, () => this.scripts.cacheGetOrLease(key, placeholder, ttl), undefined, (value) => [value ?? undefined]);
+      return this.guard.run('get', key, () => this.scripts.cacheGetOrLease(key, placeholder, ttl), undefined, (value) => [this.answer(key, value)]);
     }
-    const args: Array<string | number> = reads.map((r) => r.key);
+    const keys = reads.map((r) => r.key);
+    const args: Array<string | number> = [...keys];
     for (const r of reads) args.push(r.placeholder);
     for (const r of reads) args.push(r.ttl);
-    return this.guard.run('get', `${reads.length} keys`, () => this.scripts.cacheGetOrLeaseMany(reads.length, ...args), undefined,
-      (values) => values.map((v) => (v === 0 ? wrongType('get') : v ?? undefined)));
+    return this.guard.run('get', `${reads.length} keys`, () => this.scripts.cacheGetOrLeaseMany(reads.length, ...args), undefined, (values) => {
+      this.options.checkAnswer?.(keys);
+      return values.map((v) => (v === 0 ? wrongType('get') : v ?? undefined));
+    });
   }
 
   private answer(key: string, value: string | null): string | undefined {
     this.options.checkAnswer?.([key]);
     return value ?? undefined;
+  }
+
+  /** {@link answer} for the keys of one batched read. */
+  private answers(keys: readonly string[], values: ReadonlyArray<string | null>): Array<string | undefined> {
+    this.options.checkAnswer?.(keys);
+    return values.map((v) => v ?? undefined);
   }
 
   /**
