@@ -7,6 +7,7 @@ import { TcpProxy } from './support/tcp-proxy.js';
 import { live } from './support/bus-engines.js';
 import { percentile, sleep, until } from './support/wait.js';
 import { slack } from './support/machine-load.js';
+import { type AfterAck, AfterAckTally, readAfterAck, StallWatch } from './support/read-after-ack.js';
 
 /**
  * Cross-instance coherence over the invalidation bus: several engines (as separate instances would be) on
@@ -37,30 +38,47 @@ describe('invalidation bus (strict coherence)', () => {
     await live(...nodes);
     const keys = [1, 2, 3, 4].map((i) => nodes[0].key('job', i));
     for (const key of keys) await nodes[0].set(key, { version: 0 }, { version: 0 });
-    let stale = 0;
-    let reads = 0;
+    const tally = new AfterAckTally();
+    // A round is clean when every read was current and this process was not stalled for a third of a lease in
+    // the two leases before it (on the shared machine a starved test process lapses all three leases at once):
+    // timing and ack-timeout figures are taken from clean rounds only; an older or lost value fails in any round.
+    const stalls = new StallWatch(LEASE_MS / 3);
+    cleanups.push(() => stalls.stop());
     const writeMs: number[] = [];
-    for (let round = 1; round <= 150; round += 1) {
+    let clean = 0;
+    let timeoutsInClean = 0;
+    let round = 0;
+    const giveUpAt = performance.now() + 20_000;
+    while (clean < 150 && performance.now() < giveUpAt) {
+      round += 1;
+      const timeoutsBefore = nodes.reduce((sum, n) => sum + n.getStats().busAckTimeouts, 0);
       const key = keys[round % keys.length];
+      const primedAt = performance.now();
       // Prime every L1 with the current version so that a missed invalidation would show.
       for (const node of nodes) await node.get(key);
       const writer = nodes[round % nodes.length];
       const started = performance.now();
       expect(await writer.set(key, { version: round }, { version: round })).toBe(true);
-      writeMs.push(performance.now() - started);
-      for (const node of nodes) {
-        const seen = await node.get<{ version: number }>(key);
-        reads += 1;
-        if (seen?.version !== round) stale += 1;
+      const ms = performance.now() - started;
+      const current = round;
+      const outcomes: AfterAck[] = [];
+      for (const node of nodes) outcomes.push(await readAfterAck(node, () => node.get<{ version: number }>(key), (v) => v.version === current));
+      for (const outcome of outcomes) tally.add(outcome);
+      // A stall's effects outlast it (leases lapse, subscriptions are renewed): two leases of margin before the round.
+      if (outcomes.every((o) => o === 'current') && primedAt - stalls.lastStallAt() > 2 * LEASE_MS) {
+        clean += 1;
+        writeMs.push(ms);
+        timeoutsInClean += nodes.reduce((sum, n) => sum + n.getStats().busAckTimeouts, 0) - timeoutsBefore;
       }
     }
     const l1Hits = nodes.reduce((sum, n) => sum + n.getStats().l1Hits, 0);
     const received = nodes.reduce((sum, n) => sum + n.getStats().busReceived, 0);
-    console.log(`bus: ${reads} reads after ack, ${stale} stale; write+ack p50 ${percentile(writeMs, 50).toFixed(2)} ms, p99 ${percentile(writeMs, 99).toFixed(2)} ms; l1Hits ${l1Hits}; messages received ${received}`);
-    expect(stale).toBe(0);
+    console.log(`bus: ${round} rounds (${clean} clean); reads after ack: ${tally.toString()}; write+ack p50 ${percentile(writeMs, 50).toFixed(2)} ms, p99 ${percentile(writeMs, 99).toFixed(2)} ms; l1Hits ${l1Hits}; messages received ${received}`);
+    expect(tally.broken).toBe(0);
+    expect(clean).toBe(150);
     expect(received).toBeGreaterThanOrEqual(150 * 2);
     expect(l1Hits).toBeGreaterThan(150); // L1 really was serving between writes
-    expect(nodes.every((n) => n.getStats().busAckTimeouts === 0)).toBe(true);
+    expect(timeoutsInClean).toBe(0);
     expect(percentile(writeMs, 50)).toBeLessThan(LEASE_MS / 2); // acks, not the lease, end the wait
   });
 

@@ -5,6 +5,7 @@ import { CacheEngine } from '../libs/redis-cache/src/engine/cache-engine.js';
 import type { CacheEngineOptions } from '../libs/redis-cache/src/engine/cache.types.js';
 import { freePort, TestRedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
+import { live } from './support/bus-engines.js';
 import { sleep, until } from './support/wait.js';
 
 /**
@@ -217,7 +218,8 @@ describe('strict coherence through Redis faults (engine level)', () => {
     const raw = await rawClient(server.url);
     // The peer: data straight to Redis, its bus through a proxy (to drop its subscription alone).
     const peer = engine(server.url, 'coh-unheard-peer:', { bus: { ...lease, redisUrl: busProxy.url } });
-    await peer.connect();
+    // Holding its lease before it reads (connect gives up after connectTimeoutMs on a loaded machine), so L1 serves.
+    await live(peer);
     const row = new Row();
     const key = peer.key('job', 1);
     expect((await peer.getOrLoad(key, row.load, versioned)).source).toBe('loader');
