@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { CacheWriteRefusedError } from '../libs/redis-cache/src/engine/cache.errors.js';
@@ -370,6 +371,67 @@ describe('strict coherence through Redis faults (engine level)', () => {
       expect(await cache.get(gone)).toBeUndefined();
     }
     for (const cache of [reader, writer]) expect((await cache.getOrLoad(key, row.load, versioned)).value).toEqual({ v: 2 });
+  });
+
+  it('a connection it reset itself after a timeout comes back to a Redis restored from an older snapshot: nothing before the restart is read', async () => {
+    // Behind a stable address (a proxy, a DNS name) Redis restarts from an older snapshot while this instance
+    // reconnects after dropping its own connection on a timeout: that reconnect, not a lost connection, is the
+    // first it sees of the restart. The key is written with `l1: false`: every read of it goes to Redis.
+    const first = await ownRedis();
+    const restored = await ownRedis();
+    const [data, bus] = [await TcpProxy.start(first.port), await TcpProxy.start(first.port)];
+    cleanups.push(() => data.stop(), () => bus.stop());
+    let resets = 0;
+    const logger = {
+      log: () => undefined,
+      error: () => undefined,
+      warn: (message: string) => {
+        if (!message.includes('timed out; reconnecting')) return;
+        // The reset is under way: the old server goes, the restored one answers at the same address.
+        resets += 1;
+        data.retarget(restored.port);
+        data.setMode('pass');
+        // The bus comes back to it too, a second later (its reconnects refused meanwhile): until then nothing
+        // on the bus tells this instance that Redis changed.
+        bus.retarget(restored.port);
+        bus.cut(true);
+        setTimeout(() => bus.heal(), 1_000).unref();
+        void first.kill();
+      },
+    };
+    const cache = engine(data.url, 'coh-reset:', {
+      logger, circuitBreaker: { failureThreshold: 10, cooldownMs: 200 }, bus: { leaseMs: 2_000, writeWindowMs: 20_000, redisUrl: bus.url },
+    });
+    await live(cache);
+    const key = cache.key('job', 1);
+    const once = { version: 1, l1: false } as const;
+    expect(await cache.set(key, { v: 1 }, once)).toBe(true);
+    await (await rawClient(first.url)).save(); // the snapshot: v1 and the coordination record of the first Redis
+    expect(await cache.set(key, { v: 2 }, { version: 2, l1: false })).toBe(true); // acknowledged
+    await restored.kill();
+    copyFileSync(first.dumpPath, restored.dumpPath);
+    await restored.restart();
+    expect(await (await rawClient(restored.url)).get('coh-reset:job:1')).toMatch(/^c2\|V\|1\|/);
+
+    data.setMode('blackhole'); // the next command times out, and the instance resets its connection
+    await cache.get(cache.key('job', 99));
+    expect(resets).toBe(1);
+    let older = 0;
+    let reads = 0;
+    let availableReads = 0;
+    const until_ = performance.now() + 2_500;
+    while (performance.now() < until_) {
+      const available = cache.isRedisAvailable();
+      const seen = await cache.get<{ v: number }>(key);
+      reads += 1;
+      if (available) availableReads += 1;
+      if (seen !== undefined && seen.v < 2) older += 1;
+      await sleep(5);
+    }
+    console.log(`reset onto a restored Redis: ${reads} reads, ${availableReads} with Redis available, ${older} older than acknowledged`);
+    expect(older).toBe(0);
+    expect(availableReads).toBeGreaterThan(0); // Redis really was read again after the reset
+    expect(data.traffic.accepted).toBeGreaterThanOrEqual(2); // the reconnect went to the restored server
   });
 
   it('lost protocol keys read as invalid: a tag generation, and a tombstone under an in-flight fill', async () => {

@@ -37,7 +37,7 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private refuse = false;
 
-  private constructor(private readonly server: Server, readonly port: number, private readonly targetPort: number) {}
+  private constructor(private readonly server: Server, readonly port: number, private targetPort: number) {}
 
   /** Starts a proxy on a free loopback port in front of `targetPort`. */
   static async start(targetPort: number): Promise<TcpProxy> {
@@ -69,6 +69,14 @@ export class TcpProxy {
     this.refuse = refuseNew;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+  }
+
+  /**
+   * New connections go to `port` from now on (open ones stay where they are): a Redis that restarted, or was
+   * replaced, behind a stable address — a proxy or a DNS name — as the client's next reconnect finds it.
+   */
+  retarget(port: number): void {
+    this.targetPort = port;
   }
 
   /** Accepts connections again after `cut(true)`. */

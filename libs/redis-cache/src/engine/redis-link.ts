@@ -41,7 +41,8 @@ const TAG_TTL_MS = 7 * 24 * 3600 * 1000;
 /**
  * Owns the Redis side: the client, the guard, the breaker, the dirty set and recovery.
  *
- * Outage and recovery: an outage starts when the connection drops or the breaker opens. While it lasts, and
+ * Outage and recovery: an outage starts when the connection drops (also when this link drops it itself after a
+ * timeout: the new connection may reach another Redis) or the breaker opens. While it lasts, and
  * while dirty keys are pending, {@link usable} is `false` and the engine serves from L1 and the loader. When
  * the connection is back (ready event) or the breaker's cool-down has passed, one recovery runs in the
  * background: it re-applies every dirty key (UNLINK, or L1's tombstone with set-if-newer), prefix and tag,
@@ -132,9 +133,13 @@ export class RedisLink {
     this.client.on('close', () => {
       if (this.closed) return;
       if (this.resetting) {
-        // Our own reset is not an outage: the breaker keeps counting real failures, and dirty keys (the
-        // timed-out writes) are repaired before Redis is trusted again anyway.
+        // Our own reset does not trip the breaker (it keeps counting real failures). But the connection that
+        // replaces this one may reach another Redis — restarted, or restored from an older snapshot, behind the
+        // same address — holding entries of the epoch we know: Redis is not used until recovery has rejoined
+        // (its heartbeat compares Redis' run_id with the coordination record's and starts a new epoch if they
+        // differ), as after any lost connection.
         this.resetting = false;
+        this.raiseOutage();
         return;
       }
       if (!this.outage) options.logger?.warn(`cache redis connection to ${this.description} lost; serving from memory`);
@@ -289,7 +294,8 @@ export class RedisLink {
    * while the socket stays open (a middlebox losing bytes, a proxy gone wrong), every later reply would be
    * handed to the command before it — another key's value. A reply stream that cannot be proven in step is
    * not read again: the connection is dropped and re-established (pending commands fail; none is resent),
-   * which also starts an outage, so dirty keys are repaired before Redis is trusted again.
+   * which also starts an outage: dirty keys are repaired, and the Redis it reconnects to identified (its `run_id`,
+   * the epoch), before Redis is trusted again.
    */
   private resetAfterTimeout(): void {
     if (this.closed || this.client.status !== 'ready') return;
