@@ -404,8 +404,7 @@ describe('strict coherence through Redis faults (engine level)', () => {
     });
     await live(cache);
     const key = cache.key('job', 1);
-    const once = { version: 1, l1: false } as const;
-    expect(await cache.set(key, { v: 1 }, once)).toBe(true);
+    expect(await cache.set(key, { v: 1 }, { version: 1, l1: false })).toBe(true);
     await (await rawClient(first.url)).save(); // the snapshot: v1 and the coordination record of the first Redis
     expect(await cache.set(key, { v: 2 }, { version: 2, l1: false })).toBe(true); // acknowledged
     await restored.kill();
@@ -419,8 +418,8 @@ describe('strict coherence through Redis faults (engine level)', () => {
     let older = 0;
     let reads = 0;
     let availableReads = 0;
-    const until_ = performance.now() + 2_500;
-    while (performance.now() < until_) {
+    const endAt = performance.now() + 2_500;
+    while (performance.now() < endAt) {
       const available = cache.isRedisAvailable();
       const seen = await cache.get<{ v: number }>(key);
       reads += 1;

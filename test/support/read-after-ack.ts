@@ -63,6 +63,7 @@ export class StallWatch {
       if (now - this.lastTick >= this.thresholdMs) this.lastStallEnd = now;
       this.lastTick = now;
     }, 5);
+    this.ticker.unref();
   }
 
   /** `performance.now()` at the end of the last stall (now, if one is under way); -Infinity if none yet. */
