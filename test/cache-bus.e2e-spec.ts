@@ -7,7 +7,7 @@ import { TcpProxy } from './support/tcp-proxy.js';
 import { live } from './support/bus-engines.js';
 import { percentile, sleep, until } from './support/wait.js';
 import { slack } from './support/machine-load.js';
-import { type AfterAck, AfterAckTally, readAfterAck, StallWatch } from './support/read-after-ack.js';
+import { type AfterAck, AfterAckTally, cleanRound, readAfterAck, StallWatch } from './support/read-after-ack.js';
 
 /**
  * Cross-instance coherence over the invalidation bus: several engines (as separate instances would be) on
@@ -64,8 +64,7 @@ describe('invalidation bus (strict coherence)', () => {
       const outcomes: AfterAck[] = [];
       for (const node of nodes) outcomes.push(await readAfterAck(node, () => node.get<{ version: number }>(key), (v) => v.version === current));
       for (const outcome of outcomes) tally.add(outcome);
-      // A stall's effects outlast it (leases lapse, subscriptions are renewed): two leases of margin before the round.
-      if (outcomes.every((o) => o === 'current') && primedAt - stalls.lastStallAt() > 2 * LEASE_MS) {
+      if (cleanRound(stalls, primedAt, outcomes, 2 * LEASE_MS)) {
         clean += 1;
         writeMs.push(ms);
         timeoutsInClean += nodes.reduce((sum, n) => sum + n.getStats().busAckTimeouts, 0) - timeoutsBefore;

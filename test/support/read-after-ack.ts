@@ -76,3 +76,12 @@ export class StallWatch {
     clearInterval(this.ticker);
   }
 }
+
+/**
+ * Whether a round of write-then-read that began at `begunAt` is clean: every read `current`, and this process
+ * not stalled since `marginMs` before it began (a stall's effects outlast it: leases lapse, subscriptions are
+ * renewed). Timing and ack-timeout figures are taken over clean rounds; an older or lost read fails any round.
+ */
+export function cleanRound(stalls: StallWatch, begunAt: number, outcomes: readonly AfterAck[], marginMs: number): boolean {
+  return outcomes.every((o) => o === 'current') && begunAt - stalls.lastStallAt() > marginMs;
+}
